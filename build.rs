@@ -1,0 +1,111 @@
+//! Compiles `cuda/` twice: by nvcc into one fatbin the crate embeds (SASS for each
+//! supported architecture plus PTX of the newest), and by the host C++ compiler into
+//! a static library that runs the same kernel bodies on the CPU.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{exit, Command};
+
+/// Architectures with machine code in the fatbin; the last also ships as PTX.
+const ARCHS: &[&str] = &["75", "80", "86", "89", "90", "100", "120"];
+const SETUP_HINT: &str = "run ./scripts/setup.sh (installs the pinned CUDA compiler wheels), \
+                          or point NVCC or CUDA_HOME at a CUDA toolkit";
+
+fn main() {
+    println!("cargo:rerun-if-changed=cuda");
+    for var in ["NVCC", "CUDA_HOME", "CUDA_PATH", "PATH", "CUDA_COMPUTE_CAP", "DOCS_RS"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let fatbin = out.join("gelu_kernels.fatbin");
+
+    if env::var_os("DOCS_RS").is_some() {
+        // Documentation builds need neither the kernels nor the host library.
+        std::fs::write(&fatbin, []).expect("write placeholder fatbin");
+        return;
+    }
+
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let Some(nvcc) = find_nvcc(&manifest) else {
+        eprintln!("gelu-cuda: nvcc not found; {SETUP_HINT}");
+        exit(1);
+    };
+    let toolkit = nvcc
+        .parent()
+        .and_then(Path::parent)
+        .expect("nvcc lives in <toolkit>/bin")
+        .to_path_buf();
+    let cuda_dir = manifest.join("cuda");
+
+    compile_fatbin(&nvcc, &cuda_dir, &fatbin);
+    compile_host_library(&toolkit.join("include"), &cuda_dir);
+}
+
+fn find_nvcc(manifest: &Path) -> Option<PathBuf> {
+    let from_env = |var: &str| env::var_os(var).map(PathBuf::from);
+    let candidates = [
+        from_env("NVCC"),
+        from_env("CUDA_HOME").map(|p| p.join("bin/nvcc")),
+        from_env("CUDA_PATH").map(|p| p.join("bin/nvcc")),
+        env::var_os("PATH").and_then(|paths| {
+            env::split_paths(&paths)
+                .map(|dir| dir.join("nvcc"))
+                .find(|p| p.is_file())
+        }),
+        Some(PathBuf::from("/usr/local/cuda/bin/nvcc")),
+        Some(manifest.join(".cuda-toolchain/nvidia/cu13/bin/nvcc")),
+    ];
+    candidates.into_iter().flatten().find(|p| p.is_file())
+}
+
+fn target_archs() -> Vec<String> {
+    match env::var("CUDA_COMPUTE_CAP") {
+        Ok(list) if !list.trim().is_empty() => list
+            .split(',')
+            .map(|cap| cap.trim().replace('.', ""))
+            .collect(),
+        _ => ARCHS.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+fn compile_fatbin(nvcc: &Path, cuda_dir: &Path, fatbin: &Path) {
+    let archs = target_archs();
+    let mut cmd = Command::new(nvcc);
+    // -fmad=false: the math writes every fused multiply-add it wants explicitly, so the
+    // fp32 kernels give the same bits as the host build (compiled without contraction).
+    cmd.args(["-fatbin", "-O3", "-std=c++17", "-fmad=false", "-Xptxas=-warn-spills"]);
+    for (i, arch) in archs.iter().enumerate() {
+        let code = if i + 1 == archs.len() {
+            format!("[sm_{arch},compute_{arch}]")
+        } else {
+            format!("sm_{arch}")
+        };
+        cmd.arg(format!("-gencode=arch=compute_{arch},code={code}"));
+    }
+    cmd.arg("-o").arg(fatbin).arg(cuda_dir.join("gelu_kernels.cu"));
+    let status = cmd.status().unwrap_or_else(|e| {
+        eprintln!("gelu-cuda: could not run {}: {e}; {SETUP_HINT}", nvcc.display());
+        exit(1);
+    });
+    if !status.success() {
+        eprintln!("gelu-cuda: nvcc failed on cuda/gelu_kernels.cu ({status})");
+        exit(1);
+    }
+}
+
+fn compile_host_library(include: &Path, cuda_dir: &Path) {
+    cc::Build::new()
+        .cpp(true)
+        .std("c++17")
+        .file(cuda_dir.join("gelu_host.cpp"))
+        .include(include)
+        .include(cuda_dir)
+        // The host path is what the tests judge: optimise it in every profile, and
+        // never contract a * b + c, so it computes what the GPU computes.
+        .opt_level(2)
+        .flag("-ffp-contract=off")
+        .flag("-fno-strict-aliasing")
+        .flag_if_supported("-Wno-unknown-pragmas")
+        .warnings(true)
+        .compile("gelu_host");
+}

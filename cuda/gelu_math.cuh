@@ -1,0 +1,354 @@
+// The GELU math as small functors, shared by every kernel and by the host build.
+//
+//   exact    GELU(x) = x Phi(x)                  GELU'(x) = Phi(x) + x phi(x)
+//   tanh     GELU(x) = x sigma(v), v = x (A + B x^2), the 0.5 x (1 + tanh u) form
+//   sigmoid  GELU(x) = x sigma(v), v = 1.702 x
+//
+// Gelu<approx, fast>::forward(x) and ::backward(x, dy) work in f32. The fp32 kernels
+// use the accurate flavour (fast = false): IEEE additions, multiplications, fused
+// multiply-adds and divisions only, so the GPU and the host produce the same bits.
+// The fp16/bf16 kernels use the fast flavour: shorter polynomials and the special
+// function unit, accurate to about 2^-20, far below half an fp16/bf16 ulp.
+//
+// No formula here subtracts two nearly equal quantities:
+// - the tails are written as e^(-z^2/2) (or e^-|v|) times a smooth factor, with the
+//   exponent carried in two floats so its rounding does not grow with z;
+// - x Phi(x) for x >= 0 is x - z Q(z), Q = 1 - Phi small or the subtraction benign;
+// - the derivative's root near x = -0.752 is factored out: (x - x0) P(x).
+#pragma once
+
+#include "gelu_coefficients.cuh"
+#include "gelu_platform.cuh"
+
+namespace gelu {
+
+enum class Approx { Exact, Tanh, Sigmoid };
+
+constexpr float LOG2E = 1.44269504f;
+constexpr float ROUND_MAGIC = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+
+// e^(hi + lo) = 2^k (1 + em1), for -130 <= hi <= 0 and |lo| small against 1. The
+// callers clamp their inputs so that hi stays in range; the fmaxf only keeps a NaN
+// (whose result the caller discards) from reaching the integer conversion.
+struct ExpParts {
+    float em1;
+    int k;
+};
+
+GELU_HD ExpParts exp_parts(float hi, float lo) {
+    hi = fmaxf(hi, -130.0f);
+    const float kf = fmaf(hi, LOG2E, ROUND_MAGIC) - ROUND_MAGIC;
+    const float r = fmaf(kf, -LN2_HI, hi);   // exact: both terms are multiples of 2^-25
+    const float r_lo = fmaf(kf, -LN2_LO, lo);
+    // e^(r + r_lo) - 1 = r + r^2 q(r) + r_lo e^r + O(r_lo^2); r_lo can reach 2^-16
+    // (the tanh form's argument), so e^r is not replaced by 1 + r.
+    const float rr = r * r;
+    const float q = expm1_q(r);
+    const float er = fmaf(rr, q, r) + 1.0f;
+    return {r + fmaf(rr, q, r_lo * er), int(kf)};
+}
+
+struct DoubleFloat {
+    float hi, lo;
+};
+
+GELU_HD DoubleFloat two_sum(float a, float b) {
+    const float s = a + b;
+    const float bb = s - a;
+    return {s, (a - (s - bb)) + (b - bb)};
+}
+
+// Near 0, GELU(x) = x/2 + c x^2 + O(x^4), c > 0 for every approximation. When x/2
+// is exactly halfway between two representable results, the sign of c x^2 decides
+// the rounding, and a plain f32 evaluation loses it.
+//
+// Accurate flavour (f32 output): the halfway cases are the subnormal x/2. x - 2 h is
+// exact and tells whether h = x/2 was rounded down; the positive correction then
+// says to round up.
+GELU_HD float tiny_forward_f32(float x) {
+    const float h = 0.5f * x;
+    return fmaf(-2.0f, h, x) > 0.0f ? h + 1.40129846e-45f : h;
+}
+
+// Fast flavour: the f32 result is rounded again to fp16/bf16, so the correction
+// must be at least a few f32 ulps (and at least the smallest subnormal) yet far
+// below half an fp16/bf16 ulp.
+GELU_HD float tiny_forward_half(float x, float c) {
+    const float bump = fmaxf(fmaf(c * x, x, fabsf(x) * 2.38418579e-07f), fminf(fabsf(x), 1.40129846e-45f));
+    return fmaf(x, 0.5f, bump);
+}
+
+constexpr float TINY_F32 = 2.3509887e-38f;  // 2^-125: below it x/2 is subnormal
+constexpr float TINY_HALF = 2.44140625e-04f;  // 2^-12
+constexpr float C_EXACT = 0.398942280f;      // 1/sqrt(2 pi): also the tanh form's
+constexpr float C_SIGMOID = 0.4255f;         // 1.702 / 4
+
+template <bool fast>
+GELU_HD float finish_forward(float x, float y, float c) {
+    const float ax = fabsf(x);
+    if (fast) {
+        y = (ax < TINY_HALF && ax > 0.0f) ? tiny_forward_half(x, c) : y;
+    } else {
+        y = (ax < TINY_F32 && ax > 0.0f) ? tiny_forward_f32(x) : y;
+    }
+    return x != x ? x : y;
+}
+
+// ---------------------------------------------------------------------------
+// exact: z = |x|, Q(z) = 1 - Phi(z) = e^(-z^2/2) M(z), M(z) = R(z)/sqrt(2 pi)
+// with R the Mills ratio, fitted as (z + K) M(z) in u = (C1 z + C0)/(z + K).
+// Beyond z = 15 every result is 0 or x, so z is clamped there (which keeps
+// infinities out of the arithmetic).
+struct TailPoint {
+    float zc;  // min(|x|, 15)
+    float r;   // 1 / (zc + K)
+    float u;   // polynomial variable in [-1, 1]
+};
+
+template <bool fast>
+GELU_HD TailPoint tail_point(float x) {
+    const float zc = fminf(fabsf(x), 15.0f);
+    const float r = fast ? approx_rcp(zc + TAIL_K) : 1.0f / (zc + TAIL_K);
+    return {zc, r, fmaf(TAIL_C1, zc, TAIL_C0) * r};
+}
+
+// D(z) = (z - R(z))/sqrt(2 pi), written as (z - z0) times a fitted positive factor.
+// GELU'(x) = 1 + e^(-z^2/2) D(z) for x >= 0 and -e^(-z^2/2) D(z) for x < 0.
+template <bool fast>
+GELU_HD float exact_grad_factor(const TailPoint& p) {
+    const float dz = (p.zc + GRAD_ROOT_EXACT_HI) + GRAD_ROOT_EXACT_LO;  // z - z0, exact near z0
+    return dz * (fast ? grad_tail_fast(p.u) : grad_tail_accurate(p.u));
+}
+
+template <Approx A, bool fast>
+struct Gelu;
+
+// e^(-z^2/2) with z^2 carried exactly.
+GELU_HD ExpParts gauss_parts(float zc) {
+    const float s = zc * zc;
+    return exp_parts(-0.5f * s, -0.5f * fmaf(zc, zc, -s));
+}
+
+template <>
+struct Gelu<Approx::Exact, false> {
+    // |x| < CENTRAL: x Phi(x) with Phi(x) = 1/2 + x (1/sqrt(2 pi) + x^2 P(x^2)).
+    // Elsewhere z Q(z) = e^(-z^2/2) S(z), S fitted on [CENTRAL, 15]; then
+    // GELU(x) = -z Q(z) for x < 0 and x - z Q(z) for x > 0.
+    static GELU_HD float forward(float x) {
+        const float s = x * x;
+        const float t = INV_SQRT_2PI_HI + fmaf(s, central_accurate(s), INV_SQRT_2PI_LO);
+        const float central = x * fmaf(x, t, 0.5f);
+
+        const float zc = fminf(fmaxf(fabsf(x), CENTRAL), 15.0f);
+        const float u = fmaf(FWD_TAIL_C1, zc, FWD_TAIL_C0) / (zc + FWD_TAIL_K);
+        const float sz = zq_accurate(u);
+        const ExpParts e = gauss_parts(zc);
+        const float zq = scale2(fmaf(sz, e.em1, sz), e.k);
+        const float tail = x < 0.0f ? -zq : x - zq;
+        return finish_forward<false>(x, fabsf(x) < CENTRAL ? central : tail, C_EXACT);
+    }
+    // dy e^(-z^2/2) D(z): the product dy D(z) is carried in two floats so that
+    // only the final multiply-add rounds.
+    static GELU_HD float backward(float x, float dy) {
+        const TailPoint p = tail_point<false>(x);
+        const ExpParts e = gauss_parts(p.zc);
+        // z - z0 and D = (z - z0) P(u) in two floats. Fast2Sum is exact here: the
+        // tail is only used for z >= 0.375, where z - z0_hi is exact (Sterbenz)
+        // or |z| >= |z0_hi|.
+        const float dz = p.zc + GRAD_ROOT_EXACT_HI;
+        const float dz_lo = ((p.zc - dz) + GRAD_ROOT_EXACT_HI) + GRAD_ROOT_EXACT_LO;
+        const float f = grad_tail_accurate(p.u);
+        const float d = dz * f;
+        const float d_lo = fmaf(dz, f, -d) + dz_lo * f;
+        const float b = d * dy;
+        const float b_lo = fmaf(d, dy, -b) + d_lo * dy;
+        const float ed = scale2(b + fmaf(b, e.em1, b_lo), e.k);
+        const float tail = x < 0.0f ? -ed : dy + ed;
+        // Near 0 the tail's relative error is worth several ulp of a result just
+        // under 1/2; there GELU'(x) = 1/2 + x (2/sqrt(2 pi) + x^2 P(x^2)).
+        const float s = x * x;
+        const float t = TWO_INV_SQRT_2PI_HI + fmaf(s, central_grad_accurate(s), TWO_INV_SQRT_2PI_LO);
+        const float central = dy * fmaf(x, t, 0.5f);
+        const float dx = x > CENTRAL_GRAD_LO && x < CENTRAL ? central : tail;
+        return x != x ? x + dy : dx;
+    }
+};
+
+template <>
+struct Gelu<Approx::Exact, true> {
+    // e^(-z^2/2) 2^64, normal for every clamped z, so the product with dy below keeps
+    // its precision when e^(-z^2/2) alone would be subnormal.
+    static GELU_HD float scaled_gauss(float zc) {
+        return approx_exp2(fmaf(zc * zc, -0.5f * LOG2E, 64.0f));
+    }
+    static GELU_HD float forward(float x) {
+        const TailPoint p = tail_point<true>(x);
+        const float zm = p.zc * (mills_fast(p.u) * p.r);
+        const float zq = zm * scaled_gauss(p.zc) * 5.42101086e-20f;  // * 2^-64
+        return finish_forward<true>(x, x < 0.0f ? -zq : x - zq, C_EXACT);
+    }
+    static GELU_HD float backward(float x, float dy) {
+        const TailPoint p = tail_point<true>(x);
+        const float ed = exact_grad_factor<true>(p) * dy * scaled_gauss(p.zc) * 5.42101086e-20f;
+        const float dx = x < 0.0f ? -ed : dy + ed;
+        return x != x ? x + dy : dx;
+    }
+};
+
+// ---------------------------------------------------------------------------
+// tanh and sigmoid: GELU(x) = x sigma(v). With w = e^-|v| in (0, 1]:
+//   sigma(|v|) = 1/(1 + w),  sigma(-|v|) = w/(1 + w),
+//   GELU'(x) = sigma(v) (1 + x v' (1 - sigma(v))).
+// Near the derivative's root the bracket cancels, so there the derivative is a
+// fitted (x - x0) P(u). Beyond |x| = CLAMP every result, derivative included, is 0
+// or x to f32 precision, so x is clamped there, which keeps infinities out of the
+// arithmetic and e^-|v| within exp_parts' range.
+// x (A + b x^2) in two floats, A = TANH_A, b given in two parts.
+GELU_HD DoubleFloat cubic(float x, float b_hi, float b_lo) {
+    const float s = x * x;
+    const float s_lo = fmaf(x, x, -s);
+    const float q = b_hi * s;
+    const float q_lo = fmaf(b_hi, s, -q) + fmaf(b_hi, s_lo, b_lo * s);
+    const DoubleFloat p = two_sum(TANH_A_HI, q);
+    const float p_lo = p.lo + (q_lo + TANH_A_LO);
+    const float v = x * p.hi;
+    return {v, fmaf(x, p.hi, -v) + x * p_lo};
+}
+
+struct TanhForm {
+    static constexpr float CLAMP = 11.5f;  // |v(11.5)| = 126.9
+    static constexpr float C = C_EXACT;
+    static constexpr float ROOT_HI = GRAD_ROOT_TANH_HI;
+    static constexpr float ROOT_LO = GRAD_ROOT_TANH_LO;
+    static constexpr float ROOT_SCALE = ROOT_TANH_SCALE;
+    static constexpr float ROOT_OFFSET = ROOT_TANH_OFFSET;
+    static GELU_HD DoubleFloat v(float xc) { return cubic(xc, TANH_B_HI, TANH_B_LO); }
+    static GELU_HD DoubleFloat xdv(float xc) { return cubic(xc, TANH_3B_HI, TANH_3B_LO); }
+    static GELU_HD float v_fast(float xc) { return xc * fmaf(TANH_B_HI, xc * xc, TANH_A_HI); }
+    static GELU_HD float dv(float xc) { return fmaf(TANH_3B_HI, xc * xc, TANH_A_HI); }
+    static GELU_HD float root_poly(float u, bool fast) {
+        return fast ? grad_root_tanh_fast(u) : grad_root_tanh_accurate(u);
+    }
+};
+
+struct SigmoidForm {
+    static constexpr float CLAMP = 70.0f;  // |v(70)| = 119.1
+    static constexpr float C = C_SIGMOID;
+    static constexpr float ROOT_HI = GRAD_ROOT_SIGMOID_HI;
+    static constexpr float ROOT_LO = GRAD_ROOT_SIGMOID_LO;
+    static constexpr float ROOT_SCALE = ROOT_SIGMOID_SCALE;
+    static constexpr float ROOT_OFFSET = ROOT_SIGMOID_OFFSET;
+    static GELU_HD DoubleFloat v(float xc) {
+        const float v = SIGMOID_K_HI * xc;
+        return {v, fmaf(SIGMOID_K_HI, xc, -v) + SIGMOID_K_LO * xc};
+    }
+    static GELU_HD DoubleFloat xdv(float xc) { return v(xc); }
+    static GELU_HD float v_fast(float xc) { return SIGMOID_K_HI * xc; }
+    static GELU_HD float dv(float) { return SIGMOID_K_HI; }
+    static GELU_HD float root_poly(float u, bool fast) {
+        return fast ? grad_root_sigmoid_fast(u) : grad_root_sigmoid_accurate(u);
+    }
+};
+
+// w = e^-|v| as 2^k (1 + em1) (accurate) or a float (fast), and 1 + w.
+struct Logistic {
+    float xc;   // x clamped to [-CLAMP, CLAMP]
+    float w;    // e^-|v|
+    float den;  // 1 + w
+    float em1;  // accurate only: w = 2^k (1 + em1)
+    int k;
+};
+
+template <class F, bool fast>
+GELU_HD Logistic logistic(float x) {
+    const float xc = fminf(fmaxf(x, -F::CLAMP), F::CLAMP);
+    if (fast) {
+        const float w = approx_exp2(-fabsf(F::v_fast(xc)) * LOG2E);
+        return {xc, w, 1.0f + w, 0.0f, 0};
+    }
+    const DoubleFloat v = F::v(xc);
+    const bool pos = xc >= 0.0f;
+    const ExpParts e = exp_parts(pos ? -v.hi : v.hi, pos ? -v.lo : v.lo);
+    const float w = scale2(1.0f + e.em1, e.k);
+    return {xc, w, 1.0f + w, e.em1, e.k};
+}
+
+// Near the derivative's root: (x - x0) P(u), x - x0_hi exact inside the window.
+template <class F, bool fast>
+GELU_HD float logistic_grad_root(float x) {
+    const float d = x - F::ROOT_HI;
+    return (d - F::ROOT_LO) * F::root_poly(fmaf(d, F::ROOT_SCALE, F::ROOT_OFFSET), fast);
+}
+
+GELU_HD bool in_root_window(float x) { return x >= ROOT_WINDOW_LO && x <= ROOT_WINDOW_HI; }
+
+template <class F, bool fast>
+struct LogisticGelu;
+
+template <class F>
+struct LogisticGelu<F, true> {
+    static GELU_HD float forward(float x) {
+        const Logistic l = logistic<F, true>(x);
+        const float s = approx_rcp(l.den);
+        return finish_forward<true>(x, x >= 0.0f ? x * s : l.xc * l.w * s, F::C);
+    }
+    static GELU_HD float backward(float x, float dy) {
+        const Logistic l = logistic<F, true>(x);
+        const float sp = approx_rcp(l.den);  // sigma(|v|)
+        const float sm = l.w * sp;           // sigma(-|v|)
+        const float xdv = l.xc * F::dv(l.xc);
+        const float g = x >= 0.0f ? fmaf(xdv * sp, sm, sp) : sm * fmaf(xdv, sp, 1.0f);
+        const float dx = dy * (in_root_window(x) ? logistic_grad_root<F, true>(x) : g);
+        return x != x ? x + dy : dx;
+    }
+};
+
+// The accurate flavour carries sigma(|v|) = 1/(1 + w) in two floats, and applies
+// w = 2^k (1 + em1) last, so a subnormal w loses nothing. For x < 0 the backward's
+// bracket 1 + x v' sigma(|v|) still cancels by a factor of two beyond the root
+// window, so x v' is carried in two floats as well.
+struct SigmaPlus {
+    float hi, lo;  // hi + lo = 1/(1 + w) to about 2^-45
+};
+
+GELU_HD SigmaPlus sigma_plus(const Logistic& l) {
+    const float d_lo = (1.0f - l.den) + l.w;  // den + d_lo = 1 + w exactly
+    const float sp = 1.0f / l.den;
+    return {sp, sp * (fmaf(-sp, l.den, 1.0f) - sp * d_lo)};
+}
+
+template <class F>
+struct LogisticGelu<F, false> {
+    static GELU_HD float forward(float x) {
+        const Logistic l = logistic<F, false>(x);
+        const SigmaPlus sp = sigma_plus(l);
+        const float a = fmaf(l.xc, l.em1, l.xc);  // x (1 + em1)
+        const float y = x >= 0.0f ? fmaf(x, sp.hi, l.xc * sp.lo) : scale2(fmaf(a, sp.hi, a * sp.lo), l.k);
+        return finish_forward<false>(x, y, F::C);
+    }
+    static GELU_HD float backward(float x, float dy) {
+        const Logistic l = logistic<F, false>(x);
+        const SigmaPlus sp = sigma_plus(l);
+        const DoubleFloat xdv = F::xdv(l.xc);
+        float dx;
+        if (x >= 0.0f) {
+            dx = dy * fmaf(xdv.hi * sp.hi, l.w * sp.hi, sp.hi + sp.lo);
+        } else {
+            const float p = xdv.hi * sp.hi;
+            const float p_lo = fmaf(xdv.hi, sp.hi, -p) + fmaf(xdv.hi, sp.lo, xdv.lo * sp.hi);
+            const float i = p + 1.0f;  // |p| >= 1 outside the root window
+            const float i_lo = ((p - i) + 1.0f) + p_lo;
+            const float t = fmaf(sp.hi, i, fmaf(sp.hi, i_lo, sp.lo * i)) * dy;
+            dx = scale2(fmaf(t, l.em1, t), l.k);  // dy w sigma(|v|) (1 + x v' sigma(|v|))
+        }
+        dx = in_root_window(x) ? dy * logistic_grad_root<F, false>(x) : dx;
+        return x != x ? x + dy : dx;
+    }
+};
+
+template <bool fast>
+struct Gelu<Approx::Tanh, fast> : LogisticGelu<TanhForm, fast> {};
+template <bool fast>
+struct Gelu<Approx::Sigmoid, fast> : LogisticGelu<SigmoidForm, fast> {};
+
+}  // namespace gelu

@@ -1,0 +1,71 @@
+// What differs between the GPU and the host build of the kernel sources, kept in
+// one place: function qualifiers, bit casts, and the two special-function-unit
+// approximations the fp16/bf16 kernels use.
+#pragma once
+
+#include <cstdint>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#if defined(__CUDACC__)
+#define GELU_HD __host__ __device__ __forceinline__
+#else
+#include <cmath>
+#include <cstring>
+#define GELU_HD inline
+#endif
+
+namespace gelu {
+
+GELU_HD float bits_to_float(uint32_t bits) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(bits);
+#else
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+#endif
+}
+
+// 2^n for n in [-126, 127], built exactly from its bits.
+GELU_HD float pow2i(int n) { return bits_to_float(uint32_t(n + 127) << 23); }
+
+// m * 2^k with a single rounding, also when the result is subnormal: the first
+// product stays normal (exact), only the second can round. k >= -190.
+GELU_HD float scale2(float m, int k) {
+    const int k2 = k < -100 ? -64 : 0;
+    return m * pow2i(k - k2) * pow2i(k2);
+}
+
+// Polynomial c0 + c1 t + c2 t^2 + ... by Horner's rule with fused multiply-adds.
+GELU_HD float horner(float, float c0) { return c0; }
+template <class... Rest>
+GELU_HD float horner(float t, float c0, Rest... rest) {
+    return fmaf(horner(t, rest...), t, c0);
+}
+
+// 2^a and 1/a on the special function unit (relative error about 2^-22). Only the
+// fp16/bf16 kernels use them: their results are rounded to 8 or 11 bits, and the
+// MUFU saves the issue slots a polynomial would cost. The host build uses the
+// correctly rounded libm equivalents.
+GELU_HD float approx_exp2(float a) {
+#if defined(__CUDA_ARCH__)
+    float r;
+    asm("ex2.approx.f32 %0, %1;" : "=f"(r) : "f"(a));
+    return r;
+#else
+    return std::exp2(a);
+#endif
+}
+
+GELU_HD float approx_rcp(float a) {
+#if defined(__CUDA_ARCH__)
+    float r;
+    asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(a));
+    return r;
+#else
+    return 1.0f / a;
+#endif
+}
+
+}  // namespace gelu

@@ -1,0 +1,318 @@
+//! The GPU path: the kernels are loaded once per CUDA context and launched on the
+//! caller's stream. A call validates its arguments, looks the kernel up, launches,
+//! and returns: no host synchronisation, no allocation, no module load.
+
+use std::ffi::{c_void, CStr};
+use std::sync::{Arc, Mutex};
+
+use cudarc::driver::{result, sys, CudaContext, CudaFunction, CudaStream, DevicePtr, DevicePtrMut};
+use cudarc::nvrtc::Ptx;
+
+use crate::error::check_len;
+use crate::{ffi, Approximation, DType, GeluError, GeluFloat};
+
+static FATBIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gelu_kernels.fatbin"));
+
+const BLOCK: u32 = ffi::GELU_BLOCK_THREADS;
+const OPS: [ffi::gelu_op; 2] = [ffi::gelu_op::GELU_OP_FORWARD, ffi::gelu_op::GELU_OP_BACKWARD];
+
+struct Kernel {
+    function: CudaFunction,
+    /// Blocks that fit on the device at once: multiprocessors times resident blocks.
+    resident_blocks: u32,
+}
+
+/// Every kernel of the fatbin, loaded into one context.
+struct KernelSet {
+    kernels: Vec<Kernel>,
+}
+
+fn index(op: ffi::gelu_op, approx: Approximation, dtype: DType) -> usize {
+    (op as usize * Approximation::ALL.len() + approx as usize) * DType::ALL.len() + dtype as usize
+}
+
+impl KernelSet {
+    fn load(ctx: &Arc<CudaContext>) -> Result<Self, GeluError> {
+        let module = ctx
+            .load_module(Ptx::from_binary(FATBIN.to_vec()))
+            .map_err(GeluError::ModuleLoad)?;
+        let sms = ctx.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
+        let mut kernels = Vec::with_capacity(OPS.len() * 9);
+        for op in OPS {
+            for approx in Approximation::ALL {
+                for dtype in DType::ALL {
+                    debug_assert_eq!(kernels.len(), index(op, approx, dtype));
+                    // SAFETY: the ABI function returns a static string or NULL.
+                    let name = unsafe { ffi::gelu_kernel_name(op, approx.abi(), dtype.abi()) };
+                    assert!(!name.is_null(), "kernel table lacks a variant");
+                    // SAFETY: non-null names are NUL-terminated string literals.
+                    let name = unsafe { CStr::from_ptr(name) }.to_str().expect("ASCII name");
+                    let function = module.load_function(name).map_err(GeluError::ModuleLoad)?;
+                    let per_sm = function.occupancy_max_active_blocks_per_multiprocessor(BLOCK, 0, None)?;
+                    kernels.push(Kernel {
+                        function,
+                        resident_blocks: (sms.max(1) as u32) * per_sm.max(1),
+                    });
+                }
+            }
+        }
+        Ok(Self { kernels })
+    }
+}
+
+/// Loaded kernel sets by context handle. A context is never unloaded while the
+/// process runs (the set holds it), so a handle is never reused for another one.
+static SETS: Mutex<Vec<(usize, Arc<KernelSet>)>> = Mutex::new(Vec::new());
+
+fn kernel_set(ctx: &Arc<CudaContext>) -> Result<Arc<KernelSet>, GeluError> {
+    let key = ctx.cu_ctx() as usize;
+    // Held across the load: a context's module is loaded exactly once however many
+    // threads ask at the same time.
+    let mut sets = SETS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, set)) = sets.iter().find(|(k, _)| *k == key) {
+        return Ok(set.clone());
+    }
+    let set = Arc::new(KernelSet::load(ctx)?);
+    sets.push((key, set.clone()));
+    Ok(set)
+}
+
+/// Enough blocks that each thread has `GELU_UNROLL` vectors, at most what is resident.
+fn grid_blocks(n: usize, elem_bytes: usize, resident_blocks: u32) -> u32 {
+    let per_block =
+        BLOCK as usize * (ffi::GELU_VECTOR_BYTES as usize / elem_bytes) * ffi::GELU_UNROLL as usize;
+    n.div_ceil(per_block).clamp(1, resident_blocks as usize) as u32
+}
+
+fn check_context(stream: &CudaStream, operand: &'static str, other: &CudaStream) -> Result<(), GeluError> {
+    if other.context().cu_ctx() == stream.context().cu_ctx() {
+        Ok(())
+    } else {
+        Err(GeluError::ContextMismatch { operand })
+    }
+}
+
+fn arg<P>(p: &P) -> *mut c_void {
+    p as *const P as *mut c_void
+}
+
+fn launch<T: GeluFloat>(
+    stream: &CudaStream,
+    op: ffi::gelu_op,
+    approx: Approximation,
+    n: usize,
+    params: &mut [*mut c_void],
+) -> Result<(), GeluError> {
+    let set = kernel_set(stream.context())?;
+    let kernel = &set.kernels[index(op, approx, T::DTYPE)];
+    let grid = grid_blocks(n, std::mem::size_of::<T>(), kernel.resident_blocks);
+    stream.context().bind_to_thread()?;
+    // SAFETY: `params` matches the kernel's signature (pointers of T's buffers, which
+    // the callers checked to hold n elements, then n as u64), and the buffers are kept
+    // alive and ordered on `stream` by the guards the callers hold across this call.
+    unsafe {
+        result::launch_kernel(
+            kernel.function.cu_function(),
+            (grid, 1, 1),
+            (BLOCK, 1, 1),
+            0,
+            stream.cu_stream(),
+            params,
+        )
+    }?;
+    Ok(())
+}
+
+/// `y = GELU(x)` on `stream`.
+///
+/// `x` and `y` are any of [`cudarc::driver::CudaSlice`], [`cudarc::driver::CudaView`]
+/// and [`cudarc::driver::CudaViewMut`] (`y` mutable) of `f32`, [`half::f16`] or
+/// [`half::bf16`], of equal length, in the stream's context. Views may start at any
+/// element. The call only enqueues the kernel.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// use gelu_cuda::Approximation;
+/// let ctx = gelu_cuda::cuda_context(0)?;
+/// let stream = ctx.default_stream();
+/// let x = stream.clone_htod(&[-1.0f32, 0.0, 1.0])?;
+/// let mut y = stream.alloc_zeros::<f32>(3)?;
+/// gelu_cuda::forward(&stream, Approximation::Exact, &x, &mut y)?;
+/// let y = stream.clone_dtoh(&y)?;
+/// assert!((y[2] - 0.841_344_7).abs() < 1e-6);
+/// # Ok(())
+/// # }
+/// ```
+pub fn forward<T, X, Y>(stream: &CudaStream, approx: Approximation, x: &X, y: &mut Y) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DevicePtr<T>,
+    Y: DevicePtrMut<T>,
+{
+    let n = x.len();
+    check_len("y", n, y.len())?;
+    check_context(stream, "x", x.stream())?;
+    check_context(stream, "y", y.stream())?;
+    if n == 0 {
+        return Ok(());
+    }
+    let (x_ptr, _x_guard) = x.device_ptr(stream);
+    let (y_ptr, _y_guard) = y.device_ptr_mut(stream);
+    let len = n as u64;
+    launch::<T>(stream, OPS[0], approx, n, &mut [arg(&x_ptr), arg(&y_ptr), arg(&len)])
+}
+
+/// `x = GELU(x)` on `stream`, in place.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// let ctx = gelu_cuda::cuda_context(0)?;
+/// let stream = ctx.default_stream();
+/// let mut x = stream.clone_htod(&[half::bf16::from_f32(2.0); 1000])?;
+/// gelu_cuda::forward_inplace(&stream, gelu_cuda::Approximation::Tanh, &mut x)?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn forward_inplace<T, X>(stream: &CudaStream, approx: Approximation, x: &mut X) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DevicePtrMut<T>,
+{
+    let n = x.len();
+    check_context(stream, "x", x.stream())?;
+    if n == 0 {
+        return Ok(());
+    }
+    let (x_ptr, _x_guard) = x.device_ptr_mut(stream);
+    let len = n as u64;
+    launch::<T>(stream, OPS[0], approx, n, &mut [arg(&x_ptr), arg(&x_ptr), arg(&len)])
+}
+
+/// `dx = dy * GELU'(x)` on `stream`: the backward of [`forward`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// let ctx = gelu_cuda::cuda_context(0)?;
+/// let stream = ctx.default_stream();
+/// let x = stream.clone_htod(&[0.5f32; 4096])?;
+/// let dy = stream.clone_htod(&[1.0f32; 4096])?;
+/// let mut dx = stream.alloc_zeros::<f32>(4096)?;
+/// gelu_cuda::backward(&stream, gelu_cuda::Approximation::Exact, &x, &dy, &mut dx)?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn backward<T, X, D, G>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &X,
+    dy: &D,
+    dx: &mut G,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DevicePtr<T>,
+    D: DevicePtr<T>,
+    G: DevicePtrMut<T>,
+{
+    let n = x.len();
+    check_len("dy", n, dy.len())?;
+    check_len("dx", n, dx.len())?;
+    check_context(stream, "x", x.stream())?;
+    check_context(stream, "dy", dy.stream())?;
+    check_context(stream, "dx", dx.stream())?;
+    if n == 0 {
+        return Ok(());
+    }
+    let (x_ptr, _x_guard) = x.device_ptr(stream);
+    let (dy_ptr, _dy_guard) = dy.device_ptr(stream);
+    let (dx_ptr, _dx_guard) = dx.device_ptr_mut(stream);
+    let len = n as u64;
+    launch::<T>(
+        stream,
+        OPS[1],
+        approx,
+        n,
+        &mut [arg(&x_ptr), arg(&dy_ptr), arg(&dx_ptr), arg(&len)],
+    )
+}
+
+/// `dy = dy * GELU'(x)` on `stream`: the backward written over the incoming gradient.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// let ctx = gelu_cuda::cuda_context(0)?;
+/// let stream = ctx.default_stream();
+/// let x = stream.clone_htod(&[0.5f32; 4096])?;
+/// let mut grad = stream.clone_htod(&[1.0f32; 4096])?;
+/// gelu_cuda::backward_inplace(&stream, gelu_cuda::Approximation::Sigmoid, &x, &mut grad)?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn backward_inplace<T, X, G>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &X,
+    dy: &mut G,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DevicePtr<T>,
+    G: DevicePtrMut<T>,
+{
+    let n = x.len();
+    check_len("dy", n, dy.len())?;
+    check_context(stream, "x", x.stream())?;
+    check_context(stream, "dy", dy.stream())?;
+    if n == 0 {
+        return Ok(());
+    }
+    let (x_ptr, _x_guard) = x.device_ptr(stream);
+    let (dy_ptr, _dy_guard) = dy.device_ptr_mut(stream);
+    let len = n as u64;
+    launch::<T>(
+        stream,
+        OPS[1],
+        approx,
+        n,
+        &mut [arg(&x_ptr), arg(&dy_ptr), arg(&dy_ptr), arg(&len)],
+    )
+}
+
+/// Whether a CUDA driver library can be loaded on this machine. Touching the driver
+/// without one would abort inside cudarc; [`cuda_context`] checks this first.
+pub fn driver_available() -> bool {
+    let names: &[&str] = if cfg!(windows) {
+        &["nvcuda.dll"]
+    } else {
+        &["libcuda.so.1", "libcuda.so"]
+    };
+    names.iter().any(|name| {
+        // SAFETY: loading the driver library runs no initialisation beyond its own.
+        unsafe { libloading::Library::new(*name) }.is_ok()
+    })
+}
+
+/// The primary context of GPU `ordinal`, with typed errors where cudarc would
+/// panic: [`GeluError::NoDriver`] without a driver, [`GeluError::NoDevice`] without
+/// a device.
+///
+/// ```
+/// match gelu_cuda::cuda_context(0) {
+///     Ok(ctx) => println!("running on {}", ctx.name().unwrap_or_default()),
+///     Err(e) => println!("no GPU here: {e}"),
+/// }
+/// ```
+pub fn cuda_context(ordinal: usize) -> Result<Arc<CudaContext>, GeluError> {
+    if !driver_available() {
+        return Err(GeluError::NoDriver);
+    }
+    match result::init() {
+        Err(e) if e.0 == sys::cudaError_enum::CUDA_ERROR_NO_DEVICE => return Err(GeluError::NoDevice),
+        other => other?,
+    }
+    let count = CudaContext::device_count()?;
+    if count <= 0 || ordinal >= count as usize {
+        return Err(GeluError::NoDevice);
+    }
+    Ok(CudaContext::new(ordinal)?)
+}

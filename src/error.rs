@@ -1,0 +1,72 @@
+use cudarc::driver::DriverError;
+
+/// Everything that can go wrong in a call, as a value: no call panics on user input.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum GeluError {
+    /// Two buffers that must have the same length do not.
+    LengthMismatch {
+        /// The operand whose length is wrong (`"y"`, `"dy"`, `"dx"`).
+        operand: &'static str,
+        /// The length it must have (that of `x`).
+        expected: usize,
+        /// Its length.
+        actual: usize,
+    },
+    /// A buffer belongs to a different CUDA context than the stream.
+    ContextMismatch {
+        /// The operand that belongs elsewhere.
+        operand: &'static str,
+    },
+    /// No CUDA driver library (`libcuda`) could be loaded on this machine.
+    NoDriver,
+    /// The driver is there but reports no CUDA device.
+    NoDevice,
+    /// The kernels could not be loaded into the context (for example a GPU older
+    /// than sm_75, or a driver too old for the embedded code).
+    ModuleLoad(DriverError),
+    /// Any other CUDA driver error.
+    Driver(DriverError),
+}
+
+impl std::fmt::Display for GeluError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::LengthMismatch { operand, expected, actual } => write!(
+                f,
+                "length mismatch: `{operand}` has {actual} elements, expected {expected}"
+            ),
+            Self::ContextMismatch { operand } => write!(
+                f,
+                "`{operand}` belongs to a different CUDA context than the stream"
+            ),
+            Self::NoDriver => f.write_str("no CUDA driver library (libcuda) found"),
+            Self::NoDevice => f.write_str("the CUDA driver reports no device"),
+            Self::ModuleLoad(e) => write!(f, "could not load the GELU kernels: {e}"),
+            Self::Driver(e) => write!(f, "CUDA driver error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for GeluError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::ModuleLoad(e) | Self::Driver(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<DriverError> for GeluError {
+    fn from(e: DriverError) -> Self {
+        Self::Driver(e)
+    }
+}
+
+pub(crate) fn check_len(operand: &'static str, expected: usize, actual: usize) -> Result<(), GeluError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(GeluError::LengthMismatch { operand, expected, actual })
+    }
+}

@@ -1,0 +1,176 @@
+//! The host path: the same kernel sources, compiled for the CPU, run as a loop
+//! over the threads of an emulated launch grid. The fp32 kernels use only IEEE
+//! basic operations and fused multiply-adds, so their host results are bit for bit
+//! those of the GPU; the fp16/bf16 kernels differ only where the GPU's ex2/rcp
+//! approximations land an f32 intermediate on the other side of a rounding
+//! boundary. The tests judge the kernels here, on every commit, without a GPU.
+//!
+//! ```
+//! use gelu_cuda::{host, Approximation};
+//! let x = [-3.0f32, -1.0, 0.0, 1.0, 3.0];
+//! let mut y = [0.0f32; 5];
+//! host::forward(Approximation::Exact, &x, &mut y)?;
+//! assert_eq!(y[2], 0.0);
+//! assert!((y[3] - 0.841_344_7).abs() < 1e-6);
+//! # Ok::<(), gelu_cuda::GeluError>(())
+//! ```
+
+use crate::error::check_len;
+use crate::{ffi, Approximation, GeluError, GeluFloat};
+
+/// How the host path emulates a launch: the grid's size in threads and how many
+/// OS threads share them. Results never depend on either; the tests vary both to
+/// exercise every path of the kernels' grid-stride loops.
+///
+/// ```
+/// use gelu_cuda::{host::HostRunner, Approximation};
+/// let runner = HostRunner::new().grid_threads(3).workers(1);
+/// let mut v = vec![half::f16::from_f32(1.0); 100];
+/// runner.forward_inplace(Approximation::Sigmoid, &mut v);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct HostRunner {
+    grid_threads: Option<u64>,
+    workers: usize,
+}
+
+impl Default for HostRunner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Below this many elements one OS thread does the whole launch.
+const PARALLEL_THRESHOLD: usize = 1 << 16;
+
+impl HostRunner {
+    /// A grid sized as the GPU path would size it, run on every available core.
+    pub fn new() -> Self {
+        Self {
+            grid_threads: None,
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+
+    /// Emulate a grid of exactly `threads` threads (at least 1).
+    pub fn grid_threads(mut self, threads: u64) -> Self {
+        self.grid_threads = Some(threads.max(1));
+        self
+    }
+
+    /// Share the grid among `workers` OS threads (at least 1).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    fn threads_for<T>(&self, n: usize) -> u64 {
+        self.grid_threads.unwrap_or_else(|| {
+            let per_thread = ffi::GELU_VECTOR_BYTES as usize / std::mem::size_of::<T>() * ffi::GELU_UNROLL as usize;
+            let blocks = n.div_ceil(per_thread * ffi::GELU_BLOCK_THREADS as usize).clamp(1, 1024);
+            (blocks * ffi::GELU_BLOCK_THREADS as usize) as u64
+        })
+    }
+
+    /// Runs `kernel` over the emulated grid, splitting it among the workers.
+    fn run<F>(&self, n: usize, threads: u64, kernel: F)
+    where
+        F: Fn(ffi::gelu_host_launch) -> ffi::gelu_status + Sync,
+    {
+        let workers = if n < PARALLEL_THRESHOLD { 1 } else { (self.workers as u64).min(threads) };
+        let check = |status: ffi::gelu_status| debug_assert_eq!(status, ffi::gelu_status::GELU_STATUS_OK);
+        if workers <= 1 {
+            check(kernel(ffi::gelu_host_launch { threads, first: 0, last: threads }));
+            return;
+        }
+        std::thread::scope(|scope| {
+            for w in 0..workers {
+                let launch = ffi::gelu_host_launch {
+                    threads,
+                    first: threads * w / workers,
+                    last: threads * (w + 1) / workers,
+                };
+                let kernel = &kernel;
+                scope.spawn(move || check(kernel(launch)));
+            }
+        });
+    }
+
+    fn forward_raw<T: GeluFloat>(&self, approx: Approximation, x: *const T, y: *mut T, n: usize) {
+        let (x, y) = (x as usize, y as usize);
+        self.run(n, self.threads_for::<T>(n), |launch| {
+            // SAFETY: x and y hold n elements (checked by the callers) and stay
+            // borrowed for the whole run; the kernel writes each y[i] from exactly
+            // one emulated thread, so the workers' writes are disjoint.
+            unsafe { ffi::gelu_host_forward(approx.abi(), T::DTYPE.abi(), x as *const _, y as *mut _, n as u64, launch) }
+        });
+    }
+
+    fn backward_raw<T: GeluFloat>(&self, approx: Approximation, x: *const T, dy: *const T, dx: *mut T, n: usize) {
+        let (x, dy, dx) = (x as usize, dy as usize, dx as usize);
+        self.run(n, self.threads_for::<T>(n), |launch| {
+            // SAFETY: as in forward_raw; dx may alias dy, which each thread reads
+            // before it writes the same element.
+            unsafe {
+                ffi::gelu_host_backward(
+                    approx.abi(),
+                    T::DTYPE.abi(),
+                    x as *const _,
+                    dy as *const _,
+                    dx as *mut _,
+                    n as u64,
+                    launch,
+                )
+            }
+        });
+    }
+
+    /// `y = GELU(x)`.
+    pub fn forward<T: GeluFloat>(&self, approx: Approximation, x: &[T], y: &mut [T]) -> Result<(), GeluError> {
+        check_len("y", x.len(), y.len())?;
+        self.forward_raw(approx, x.as_ptr(), y.as_mut_ptr(), x.len());
+        Ok(())
+    }
+
+    /// `x = GELU(x)`.
+    pub fn forward_inplace<T: GeluFloat>(&self, approx: Approximation, x: &mut [T]) {
+        let p = x.as_mut_ptr();
+        self.forward_raw(approx, p, p, x.len());
+    }
+
+    /// `dx = dy * GELU'(x)`.
+    pub fn backward<T: GeluFloat>(&self, approx: Approximation, x: &[T], dy: &[T], dx: &mut [T]) -> Result<(), GeluError> {
+        check_len("dy", x.len(), dy.len())?;
+        check_len("dx", x.len(), dx.len())?;
+        self.backward_raw(approx, x.as_ptr(), dy.as_ptr(), dx.as_mut_ptr(), x.len());
+        Ok(())
+    }
+
+    /// `dy = dy * GELU'(x)`.
+    pub fn backward_inplace<T: GeluFloat>(&self, approx: Approximation, x: &[T], dy: &mut [T]) -> Result<(), GeluError> {
+        check_len("dy", x.len(), dy.len())?;
+        let p = dy.as_mut_ptr();
+        self.backward_raw(approx, x.as_ptr(), p, p, x.len());
+        Ok(())
+    }
+}
+
+/// `y = GELU(x)` with the default [`HostRunner`].
+pub fn forward<T: GeluFloat>(approx: Approximation, x: &[T], y: &mut [T]) -> Result<(), GeluError> {
+    HostRunner::new().forward(approx, x, y)
+}
+
+/// `x = GELU(x)` with the default [`HostRunner`].
+pub fn forward_inplace<T: GeluFloat>(approx: Approximation, x: &mut [T]) {
+    HostRunner::new().forward_inplace(approx, x)
+}
+
+/// `dx = dy * GELU'(x)` with the default [`HostRunner`].
+pub fn backward<T: GeluFloat>(approx: Approximation, x: &[T], dy: &[T], dx: &mut [T]) -> Result<(), GeluError> {
+    HostRunner::new().backward(approx, x, dy, dx)
+}
+
+/// `dy = dy * GELU'(x)` with the default [`HostRunner`].
+pub fn backward_inplace<T: GeluFloat>(approx: Approximation, x: &[T], dy: &mut [T]) -> Result<(), GeluError> {
+    HostRunner::new().backward_inplace(approx, x, dy)
+}

@@ -1,0 +1,62 @@
+//! # gelu-cuda
+//!
+//! Hand-written CUDA kernels for the GELU activation, forward and backward, in
+//! `f32`, [`half::f16`] and [`half::bf16`], for three approximations
+//! ([`Approximation::Exact`], [`Approximation::Tanh`], [`Approximation::Sigmoid`]).
+//!
+//! - **Fast**: one pointwise engine with 16-byte vector loads and stores and 64-bit
+//!   indexing, any length and any start offset, launched on your stream with no
+//!   synchronisation, allocation or module load per call.
+//! - **Accurate**: fp16 and bf16 results within 1 ulp of the correctly rounded value
+//!   for every input; fp32 within a few ulp everywhere, including the negative tail
+//!   where the usual `0.5 x (1 + erf(x/sqrt 2))` returns 0 or NaN.
+//! - **Checkable without a GPU**: [`host`] runs the same kernel sources on the CPU,
+//!   and [`reference`] gives an f64 reference and ULP helpers.
+//!
+//! ```no_run
+//! use gelu_cuda::Approximation;
+//! # fn main() -> Result<(), gelu_cuda::GeluError> {
+//! let ctx = gelu_cuda::cuda_context(0)?;
+//! let stream = ctx.default_stream();
+//! let x = stream.clone_htod(&vec![half::bf16::from_f32(0.5); 1 << 20])?;
+//! let mut y = stream.alloc_zeros::<half::bf16>(1 << 20)?;
+//! gelu_cuda::forward(&stream, Approximation::Exact, &x, &mut y)?;
+//!
+//! let dy = stream.clone_htod(&vec![half::bf16::ONE; 1 << 20])?;
+//! let mut dx = stream.alloc_zeros::<half::bf16>(1 << 20)?;
+//! gelu_cuda::backward(&stream, Approximation::Exact, &x, &dy, &mut dx)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Without a GPU, the same kernels on host slices:
+//!
+//! ```
+//! use gelu_cuda::{host, reference, Approximation, DType};
+//! let x: Vec<f32> = (0..1000).map(|i| i as f32 / 50.0 - 15.0).collect();
+//! let mut y = vec![0.0f32; x.len()];
+//! host::forward(Approximation::Exact, &x, &mut y)?;
+//! for (&xi, &yi) in x.iter().zip(&y) {
+//!     let exact = reference::forward(Approximation::Exact, xi as f64);
+//!     assert!(reference::ulp_error(DType::F32, yi as f64, exact) <= 2.0);
+//! }
+//! # Ok::<(), gelu_cuda::GeluError>(())
+//! ```
+
+pub mod accuracy;
+mod approx;
+mod device;
+mod dtype;
+mod error;
+#[allow(clippy::all)]
+mod ffi;
+pub mod host;
+pub mod reference;
+
+pub use approx::Approximation;
+pub use device::{backward, backward_inplace, cuda_context, driver_available, forward, forward_inplace};
+pub use dtype::{DType, GeluFloat};
+pub use error::GeluError;
+
+pub use cudarc;
+pub use half;

@@ -1,0 +1,338 @@
+//! Checks shared by the host tests and the GPU tests: the same assertions, run
+//! through a [`Runner`] that executes the kernels on the host or on a device.
+#![allow(dead_code)]
+
+pub mod host;
+
+use gelu_cuda::accuracy::{judging_scale, ErrorStats};
+use gelu_cuda::{reference, Approximation, DType, GeluFloat};
+
+/// splitmix64: small, fast, and good enough to draw test inputs.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A fresh seed per run (so every run draws new inputs), or `GELU_TEST_SEED`.
+/// Printed, so a failure can be replayed.
+pub fn seed(test: &str) -> u64 {
+    let seed = std::env::var("GELU_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            t ^ (std::process::id() as u64).rotate_left(32)
+        });
+    println!("{test}: GELU_TEST_SEED={seed}");
+    seed
+}
+
+/// The value unwritten outputs keep: a NaN with a payload no kernel produces.
+pub fn poison<T: GeluFloat>() -> T {
+    match T::DTYPE {
+        DType::F32 => T::from_bits_u32(0x7fa5_a5a5),
+        _ => T::from_bits_u32(0x7fa5),
+    }
+}
+
+pub fn is_poison<T: GeluFloat>(v: T) -> bool {
+    v.to_bits_u32() == poison::<T>().to_bits_u32()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    Forward,
+    ForwardInplace,
+    Backward,
+    BackwardInplace,
+}
+
+impl Call {
+    pub const ALL: [Call; 4] = [Self::Forward, Self::ForwardInplace, Self::Backward, Self::BackwardInplace];
+    pub fn is_backward(self) -> bool {
+        matches!(self, Self::Backward | Self::BackwardInplace)
+    }
+}
+
+/// One kernel call on `n` elements: `x` from `x[xo..]`, `dy` from `dy[dyo..]`, the
+/// result written into a copy of `out` at `out[oo..]`; returns that copy. The
+/// in-place calls read their input from `out` (the forward's x, the backward's dy).
+pub struct Job<'a, T> {
+    pub call: Call,
+    pub approx: Approximation,
+    pub x: &'a [T],
+    pub xo: usize,
+    pub dy: &'a [T],
+    pub dyo: usize,
+    pub out: &'a [T],
+    pub oo: usize,
+    pub n: usize,
+}
+
+pub trait Runner {
+    fn name(&self) -> String;
+    fn run<T: GeluFloat>(&self, job: &Job<'_, T>) -> Vec<T>;
+}
+
+/// Every bit pattern of a 16-bit type.
+pub fn all_values<T: GeluFloat>() -> Vec<T> {
+    (0..=u16::MAX as u32).map(T::from_bits_u32).collect()
+}
+
+/// Random gradients: magnitude log-uniform in [2^-8, 2^8], random sign.
+pub fn random_dy<T: GeluFloat>(rng: &mut Rng, n: usize) -> Vec<T> {
+    (0..n)
+        .map(|_| {
+            let m = 2f64.powf(rng.unit() * 16.0 - 8.0);
+            T::from_f64_rounded(if rng.next_u64() & 1 == 1 { m } else { -m })
+        })
+        .collect()
+}
+
+pub fn forward<T: GeluFloat, R: Runner>(r: &R, approx: Approximation, x: &[T]) -> Vec<T> {
+    let out = vec![poison::<T>(); x.len()];
+    r.run(&Job { call: Call::Forward, approx, x, xo: 0, dy: &[], dyo: 0, out: &out, oo: 0, n: x.len() })
+}
+
+pub fn backward<T: GeluFloat, R: Runner>(r: &R, approx: Approximation, x: &[T], dy: &[T]) -> Vec<T> {
+    let out = vec![poison::<T>(); x.len()];
+    r.run(&Job { call: Call::Backward, approx, x, xo: 0, dy, dyo: 0, out: &out, oo: 0, n: x.len() })
+}
+
+/// Error statistics of forward (dy = None) or backward results against the reference.
+pub fn stats<T: GeluFloat>(approx: Approximation, x: &[T], dy: Option<&[T]>, got: &[T], strict: bool) -> ErrorStats {
+    let mut s = ErrorStats::new(T::DTYPE);
+    for i in 0..x.len() {
+        assert!(!is_poison(got[i]), "{approx} {:?}: element {i} was not written", T::DTYPE);
+        let xi = x[i].to_f64();
+        let (exact, scale) = match dy {
+            None => {
+                let e = reference::forward(approx, xi);
+                (e, e)
+            }
+            Some(dy) => {
+                let d = dy[i].to_f64();
+                let e = reference::backward(approx, xi, d);
+                (e, if strict { e } else { judging_scale(approx, xi, d) })
+            }
+        };
+        s.record(xi, got[i].to_f64(), exact, scale);
+    }
+    s
+}
+
+pub fn report(label: &str, s: &ErrorStats) {
+    println!(
+        "{label:40} max {:6.3} ulp at x = {:<14e} not correctly rounded {:>8} of {:>9} ({:.3}%), undecidable {}",
+        s.max_ulp,
+        s.worst_input,
+        s.not_correctly_rounded,
+        s.count,
+        100.0 * s.not_correctly_rounded as f64 / s.count.max(1) as f64,
+        s.undecidable
+    );
+}
+
+/// fp16/bf16: every input, forward and backward (dy = 1 and random dy), every
+/// approximation, within 1 ulp of the correctly rounded result.
+pub fn check_half_exhaustive<T: GeluFloat, R: Runner>(r: &R, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let all = all_values::<T>();
+    let finite: Vec<T> = all.iter().copied().filter(|v| !v.to_f64().is_nan()).collect();
+    let ones = vec![T::from_f64_rounded(1.0); finite.len()];
+    let dys = random_dy::<T>(&mut rng, finite.len());
+    for approx in Approximation::ALL {
+        let y_all = forward(r, approx, &all);
+        for (x, y) in all.iter().zip(&y_all) {
+            if x.to_f64().is_nan() {
+                assert!(y.to_f64().is_nan() && !is_poison(*y), "{approx}: NaN input must give NaN");
+            }
+        }
+        let y = forward(r, approx, &finite);
+        let s = stats(approx, &finite, None, &y, true);
+        report(&format!("{} {approx} forward", r.name()), &s);
+        assert!(s.max_ulp <= 1.0, "{approx} {:?} forward: {} ulp at {}", T::DTYPE, s.max_ulp, s.worst_input);
+        for (label, dy) in [("dy = 1", &ones), ("random dy", &dys)] {
+            let dx = backward(r, approx, &finite, dy);
+            let s = stats(approx, &finite, Some(dy), &dx, true);
+            report(&format!("{} {approx} backward, {label}", r.name()), &s);
+            assert!(
+                s.max_ulp <= 1.0,
+                "{approx} {:?} backward ({label}): {} ulp at {}",
+                T::DTYPE,
+                s.max_ulp,
+                s.worst_input
+            );
+        }
+    }
+}
+
+/// The fp32 bounds this crate states (README): forward and backward, per approximation.
+pub fn f32_bound(approx: Approximation, backward: bool) -> f64 {
+    match (approx, backward) {
+        (Approximation::Exact, false) => 2.5,
+        (_, false) => 2.0,
+        (_, true) => 3.0,
+    }
+}
+
+/// fp32: random bit patterns over the whole range, uniform draws in [-20, 20], and
+/// a dense sweep of [-15, 0]; forward and backward (dy = 1 and random dy).
+pub fn check_f32_sample<R: Runner>(r: &R, seed: u64, random: usize, sweep_step: u32) {
+    let mut rng = Rng::new(seed);
+    let mut x: Vec<f32> = Vec::with_capacity(random + (0x4170_0000 / sweep_step as usize) + 1);
+    while x.len() < random / 2 {
+        let v = f32::from_bits(rng.next_u64() as u32);
+        if !v.is_nan() {
+            x.push(v);
+        }
+    }
+    while x.len() < random {
+        x.push((rng.unit() * 40.0 - 20.0) as f32);
+    }
+    // Every sweep_step-th float from -0 down to -15 (0x41700000 is 15.0).
+    x.extend((0..=0x4170_0000u32).step_by(sweep_step as usize).map(|b| -f32::from_bits(b)));
+    let ones = vec![1.0f32; x.len()];
+    let dys = random_dy::<f32>(&mut rng, x.len());
+    for approx in Approximation::ALL {
+        let y = forward(r, approx, &x);
+        let s = stats(approx, &x, None, &y, false);
+        report(&format!("{} {approx} forward f32", r.name()), &s);
+        assert!(
+            s.max_ulp <= f32_bound(approx, false),
+            "{approx} f32 forward: {} ulp at {:e}",
+            s.max_ulp,
+            s.worst_input
+        );
+        for (label, dy) in [("dy = 1", &ones), ("random dy", &dys)] {
+            let dx = backward(r, approx, &x, dy);
+            let s = stats(approx, &x, Some(dy), &dx, false);
+            report(&format!("{} {approx} backward f32, {label}", r.name()), &s);
+            assert!(
+                s.max_ulp <= f32_bound(approx, true),
+                "{approx} f32 backward ({label}): {} ulp at {:e}",
+                s.max_ulp,
+                s.worst_input
+            );
+        }
+    }
+}
+
+/// The special-value table of DESIGN.md, for every approximation: forward values
+/// exactly (sign of zero included), and the gradient with dy = 1.
+pub fn check_special_values<T: GeluFloat, R: Runner>(r: &R) {
+    let max = T::DTYPE.max_finite();
+    let min_sub = reference::ulp_of(T::DTYPE, 0.0);
+    // (x, forward, gradient); None: either sign of zero.
+    let table: [(f64, f64, Option<f64>); 9] = [
+        (0.0, 0.0, Some(0.5)),
+        (-0.0, -0.0, Some(0.5)),
+        (f64::INFINITY, f64::INFINITY, Some(1.0)),
+        (f64::NEG_INFINITY, -0.0, None),
+        (f64::NAN, f64::NAN, Some(f64::NAN)),
+        (max, max, Some(1.0)),
+        (-max, -0.0, None),
+        (min_sub, min_sub, Some(0.5)),
+        (-min_sub, -0.0, Some(0.5)),
+    ];
+    let x: Vec<T> = table.iter().map(|t| T::from_f64_rounded(t.0)).collect();
+    let ones = vec![T::from_f64_rounded(1.0); x.len()];
+    for approx in Approximation::ALL {
+        let y = forward(r, approx, &x);
+        let g = backward(r, approx, &x, &ones);
+        for (i, &(xi, fwd, grad)) in table.iter().enumerate() {
+            let (yv, gv) = (y[i].to_f64(), g[i].to_f64());
+            let what = format!("{approx} {:?} at x = {xi:e}", T::DTYPE);
+            if fwd.is_nan() {
+                assert!(yv.is_nan(), "{what}: forward {yv}, expected NaN");
+            } else {
+                assert!(
+                    yv == fwd && yv.is_sign_negative() == fwd.is_sign_negative(),
+                    "{what}: forward {yv:e}, expected {fwd:e}"
+                );
+            }
+            match grad {
+                None => assert!(gv == 0.0, "{what}: gradient {gv:e}, expected a zero"),
+                Some(e) if e.is_nan() => assert!(gv.is_nan(), "{what}: gradient {gv}, expected NaN"),
+                Some(e) => assert!(gv == e, "{what}: gradient {gv:e}, expected {e:e}"),
+            }
+        }
+    }
+}
+
+/// Every length 0..=max_len at every start offset 0..=8 (x, dy and the output each
+/// at its own offset: equal offsets take the vector path with its scalar head and
+/// tail, unequal ones the all-scalar path), outputs poisoned, every call form. Each
+/// element must equal the all-scalar path's result for its inputs, bit for bit, and
+/// nothing outside the range may change.
+pub fn check_lengths_and_offsets<T: GeluFloat, R: Runner>(r: &R, seed: u64, max_len: usize) {
+    let mut rng = Rng::new(seed);
+    let cap = max_len + 16;
+    let draw = |rng: &mut Rng| T::from_f64_rounded(rng.unit() * 12.0 - 8.0);
+    for call in Call::ALL {
+        let approx = Approximation::ALL[(rng.next_u64() % 3) as usize];
+        let x: Vec<T> = (0..cap).map(|_| draw(&mut rng)).collect();
+        let dy: Vec<T> = (0..cap).map(|_| draw(&mut rng)).collect();
+        // expected(d)[j]: the result for x[j] (and dy[j + d]), from a call whose
+        // output sits one element off its inputs, which forces the scalar path.
+        let base = if call.is_backward() { Call::Backward } else { Call::Forward };
+        let expected = |d: usize| -> Vec<T> {
+            let n = cap - d - 1;
+            let out = vec![poison::<T>(); cap];
+            let got = r.run(&Job { call: base, approx, x: &x, xo: 0, dy: &dy, dyo: d, out: &out, oo: 1, n });
+            got[1..=n].to_vec()
+        };
+        let expected: Vec<Vec<T>> = (0..=8).map(expected).collect();
+        for n in 0..=max_len {
+            for off in 0..=8usize {
+                let (xo, dyo, oo) = if rng.next_u64() % 4 == 0 {
+                    (off, off + (rng.next_u64() % (9 - off as u64)) as usize, (off + 3) % 9)
+                } else {
+                    (off, off, off)
+                };
+                let mut out = vec![poison::<T>(); cap];
+                match call {
+                    Call::ForwardInplace => out[oo..oo + n].copy_from_slice(&x[xo..xo + n]),
+                    Call::BackwardInplace => out[oo..oo + n].copy_from_slice(&dy[dyo..dyo + n]),
+                    _ => {}
+                }
+                let got = r.run(&Job { call, approx, x: &x, xo, dy: &dy, dyo, out: &out, oo, n });
+                let want = &expected[if call.is_backward() { dyo - xo } else { 0 }];
+                for (i, v) in got.iter().enumerate() {
+                    let what = format!(
+                        "{} {call:?} {approx} {:?} n={n} offsets x {xo} dy {dyo} out {oo}: element {i}",
+                        r.name(),
+                        T::DTYPE
+                    );
+                    if i < oo || i >= oo + n {
+                        assert!(is_poison(*v), "{what} written outside the range");
+                    } else {
+                        let w = want[xo + i - oo];
+                        assert!(
+                            v.to_bits_u32() == w.to_bits_u32(),
+                            "{what} is {:e}, the scalar path gives {:e}",
+                            v.to_f64(),
+                            w.to_f64()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
