@@ -13,7 +13,14 @@ const SETUP_HINT: &str = "run ./scripts/setup.sh (installs the pinned CUDA compi
 
 fn main() {
     println!("cargo:rerun-if-changed=cuda");
-    for var in ["NVCC", "CUDA_HOME", "CUDA_PATH", "PATH", "CUDA_COMPUTE_CAP", "DOCS_RS"] {
+    for var in [
+        "NVCC",
+        "CUDA_HOME",
+        "CUDA_PATH",
+        "PATH",
+        "CUDA_COMPUTE_CAP",
+        "DOCS_RS",
+    ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -22,6 +29,8 @@ fn main() {
     if env::var_os("DOCS_RS").is_some() {
         // Documentation builds need neither the kernels nor the host library.
         std::fs::write(&fatbin, []).expect("write placeholder fatbin");
+        println!("cargo:rustc-env=GELU_CUDA_BIN=");
+        println!("cargo:rustc-env=GELU_ARCHS=");
         return;
     }
 
@@ -39,6 +48,12 @@ fn main() {
 
     compile_fatbin(&nvcc, &cuda_dir, &fatbin);
     compile_host_library(&toolkit.join("include"), &cuda_dir);
+    // For the SASS check in tests/sass.rs: where cuobjdump lives, what was built.
+    println!(
+        "cargo:rustc-env=GELU_CUDA_BIN={}",
+        toolkit.join("bin").display()
+    );
+    println!("cargo:rustc-env=GELU_ARCHS={}", target_archs().join(","));
 }
 
 fn find_nvcc(manifest: &Path) -> Option<PathBuf> {
@@ -73,7 +88,13 @@ fn compile_fatbin(nvcc: &Path, cuda_dir: &Path, fatbin: &Path) {
     let mut cmd = Command::new(nvcc);
     // -fmad=false: the math writes every fused multiply-add it wants explicitly, so the
     // fp32 kernels give the same bits as the host build (compiled without contraction).
-    cmd.args(["-fatbin", "-O3", "-std=c++17", "-fmad=false", "-Xptxas=-warn-spills"]);
+    cmd.args([
+        "-fatbin",
+        "-O3",
+        "-std=c++17",
+        "-fmad=false",
+        "-Xptxas=-warn-spills",
+    ]);
     for (i, arch) in archs.iter().enumerate() {
         let code = if i + 1 == archs.len() {
             format!("[sm_{arch},compute_{arch}]")
@@ -82,9 +103,14 @@ fn compile_fatbin(nvcc: &Path, cuda_dir: &Path, fatbin: &Path) {
         };
         cmd.arg(format!("-gencode=arch=compute_{arch},code={code}"));
     }
-    cmd.arg("-o").arg(fatbin).arg(cuda_dir.join("gelu_kernels.cu"));
+    cmd.arg("-o")
+        .arg(fatbin)
+        .arg(cuda_dir.join("gelu_kernels.cu"));
     let status = cmd.status().unwrap_or_else(|e| {
-        eprintln!("gelu-cuda: could not run {}: {e}; {SETUP_HINT}", nvcc.display());
+        eprintln!(
+            "gelu-cuda: could not run {}: {e}; {SETUP_HINT}",
+            nvcc.display()
+        );
         exit(1);
     });
     if !status.success() {

@@ -273,11 +273,17 @@ GELU_HD Logistic logistic(float x) {
     return {xc, w, 1.0f + w, e.em1, e.k};
 }
 
-// Near the derivative's root: (x - x0) P(u), x - x0_hi exact inside the window.
+// Near the derivative's root: dy (x - x0) P(u), x - x0_hi exact inside the window.
+// The accurate flavour carries the products in two floats and rounds once.
 template <class F, bool fast>
-GELU_HD float logistic_grad_root(float x) {
+GELU_HD float logistic_grad_root(float x, float dy) {
     const float d = x - F::ROOT_HI;
-    return (d - F::ROOT_LO) * F::root_poly(fmaf(d, F::ROOT_SCALE, F::ROOT_OFFSET), fast);
+    const float p = F::root_poly(fmaf(d, F::ROOT_SCALE, F::ROOT_OFFSET), fast);
+    if (fast) return dy * ((d - F::ROOT_LO) * p);
+    const float a = d * p;
+    const float a_lo = fmaf(d, p, -a) - F::ROOT_LO * p;
+    const float b = a * dy;
+    return b + fmaf(a, dy, -b) + a_lo * dy;
 }
 
 GELU_HD bool in_root_window(float x) { return x >= ROOT_WINDOW_LO && x <= ROOT_WINDOW_HI; }
@@ -298,7 +304,7 @@ struct LogisticGelu<F, true> {
         const float sm = l.w * sp;           // sigma(-|v|)
         const float xdv = l.xc * F::dv(l.xc);
         const float g = x >= 0.0f ? fmaf(xdv * sp, sm, sp) : sm * fmaf(xdv, sp, 1.0f);
-        const float dx = dy * (in_root_window(x) ? logistic_grad_root<F, true>(x) : g);
+        const float dx = in_root_window(x) ? logistic_grad_root<F, true>(x, dy) : dy * g;
         return x != x ? x + dy : dx;
     }
 };
@@ -341,7 +347,7 @@ struct LogisticGelu<F, false> {
             const float t = fmaf(sp.hi, i, fmaf(sp.hi, i_lo, sp.lo * i)) * dy;
             dx = scale2(fmaf(t, l.em1, t), l.k);  // dy w sigma(|v|) (1 + x v' sigma(|v|))
         }
-        dx = in_root_window(x) ? dy * logistic_grad_root<F, false>(x) : dx;
+        dx = in_root_window(x) ? logistic_grad_root<F, false>(x, dy) : dx;
         return x != x ? x + dy : dx;
     }
 };

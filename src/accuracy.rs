@@ -1,4 +1,4 @@
-//! Error statistics of computed results against the [`reference`](crate::reference):
+//! Error statistics of computed results against the [`reference`](mod@crate::reference):
 //! the figures the accuracy tests assert on and the accuracy table prints.
 //!
 //! ```
@@ -25,7 +25,10 @@ pub struct ErrorStats {
     pub dtype: DType,
     /// Results recorded.
     pub count: u64,
-    /// Largest error in ulps (of the dtype, at the judging scale).
+    /// Results that are NaN or infinite where the exact value is not, or finite
+    /// (or another NaN/infinity) where it is not: wrong in kind, not in degree.
+    pub wrong_kind: u64,
+    /// Largest error in ulps (of the dtype, at the judging scale) over the rest.
     pub max_ulp: f64,
     /// The input where `max_ulp` occurred.
     pub worst_input: f64,
@@ -50,6 +53,7 @@ impl ErrorStats {
             count: 0,
             max_ulp: 0.0,
             worst_input: f64::NAN,
+            wrong_kind: 0,
             not_correctly_rounded: 0,
             undecidable: 0,
             sum_abs_error: 0.0,
@@ -68,7 +72,9 @@ impl ErrorStats {
         } else {
             ulp_error(self.dtype, computed, exact)
         };
-        if err > self.max_ulp || (self.count == 1 && err == self.max_ulp) {
+        if err.is_infinite() {
+            self.wrong_kind += 1;
+        } else if err > self.max_ulp || self.worst_input.is_nan() {
             self.max_ulp = err;
             self.worst_input = input;
         }
@@ -92,11 +98,12 @@ impl ErrorStats {
 
     /// Merges another set's statistics into this one.
     pub fn merge(&mut self, other: &ErrorStats) {
-        if other.max_ulp > self.max_ulp || self.count == 0 {
+        if other.max_ulp > self.max_ulp || self.worst_input.is_nan() {
             self.max_ulp = other.max_ulp;
             self.worst_input = other.worst_input;
         }
         self.count += other.count;
+        self.wrong_kind += other.wrong_kind;
         self.not_correctly_rounded += other.not_correctly_rounded;
         self.undecidable += other.undecidable;
         self.sum_abs_error += other.sum_abs_error;
@@ -139,5 +146,56 @@ pub fn derivative_root(approx: Approximation) -> f64 {
         Approximation::Exact => -0.751_791_524_693_564_5,
         Approximation::Tanh => -0.752_461_422_071_016_3,
         Approximation::Sigmoid => -0.751_154_255_441_288_9,
+    }
+}
+
+/// The formulas most frameworks evaluate, replayed in f32 on the host (PyTorch's
+/// `gelu` and `gelu_backward` for fp32, and for fp16/bf16 after upcasting): the
+/// comparison the accuracy table shows beside each of this crate's rows.
+///
+/// ```
+/// use gelu_cuda::{accuracy::usual_formula, Approximation};
+/// // 0.5 x (1 + erf(x / sqrt 2)) cancels to 0 in the negative tail...
+/// assert_eq!(usual_formula::forward(Approximation::Exact, -6.0), 0.0);
+/// // ... and gives NaN at -inf.
+/// assert!(usual_formula::forward(Approximation::Exact, f32::NEG_INFINITY).is_nan());
+/// ```
+pub mod usual_formula {
+    use crate::Approximation;
+
+    const SQRT1_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    const BETA: f32 = 0.797_884_6; // sqrt(2/pi)
+    const KAPPA: f32 = 0.044715;
+
+    /// `0.5 x (1 + erf(x/sqrt 2))`, `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`,
+    /// or `x / (1 + exp(-1.702 x))`, in f32.
+    pub fn forward(approx: Approximation, x: f32) -> f32 {
+        match approx {
+            Approximation::Exact => 0.5 * x * (1.0 + libm::erff(x * SQRT1_2)),
+            Approximation::Tanh => 0.5 * x * (1.0 + libm::tanhf(BETA * (x + KAPPA * x * x * x))),
+            Approximation::Sigmoid => x / (1.0 + libm::expf(-1.702 * x)),
+        }
+    }
+
+    /// `dy` times the derivative of [`forward`]'s formula, written as PyTorch writes it.
+    pub fn backward(approx: Approximation, x: f32, dy: f32) -> f32 {
+        match approx {
+            Approximation::Exact => {
+                let cdf = 0.5 * (1.0 + libm::erff(x * SQRT1_2));
+                let pdf = libm::expf(-0.5 * x * x) * 0.398_942_3;
+                dy * (cdf + x * pdf)
+            }
+            Approximation::Tanh => {
+                let inner = BETA * (x + KAPPA * x * x * x);
+                let t = libm::tanhf(inner);
+                let left_derivative = 0.5 * (1.0 + t);
+                let right_derivative = 0.5 * x * (1.0 - t * t) * BETA * (1.0 + 3.0 * KAPPA * x * x);
+                dy * (left_derivative + right_derivative)
+            }
+            Approximation::Sigmoid => {
+                let s = 1.0 / (1.0 + libm::expf(-1.702 * x));
+                dy * (s + x * 1.702 * s * (1.0 - s))
+            }
+        }
     }
 }

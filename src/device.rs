@@ -13,8 +13,22 @@ use crate::{ffi, Approximation, DType, GeluError, GeluFloat};
 
 static FATBIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gelu_kernels.fatbin"));
 
+/// The embedded fatbin: machine code for every supported architecture and PTX for
+/// the newest, for inspection (`cuobjdump -sass`). Empty in documentation builds.
+///
+/// ```
+/// let fatbin = gelu_cuda::fatbin();
+/// assert!(fatbin.is_empty() || fatbin.len() > 1000);
+/// ```
+pub fn fatbin() -> &'static [u8] {
+    FATBIN
+}
+
 const BLOCK: u32 = ffi::GELU_BLOCK_THREADS;
-const OPS: [ffi::gelu_op; 2] = [ffi::gelu_op::GELU_OP_FORWARD, ffi::gelu_op::GELU_OP_BACKWARD];
+const OPS: [ffi::gelu_op; 2] = [
+    ffi::gelu_op::GELU_OP_FORWARD,
+    ffi::gelu_op::GELU_OP_BACKWARD,
+];
 
 struct Kernel {
     function: CudaFunction,
@@ -36,7 +50,8 @@ impl KernelSet {
         let module = ctx
             .load_module(Ptx::from_binary(FATBIN.to_vec()))
             .map_err(GeluError::ModuleLoad)?;
-        let sms = ctx.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
+        let sms =
+            ctx.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
         let mut kernels = Vec::with_capacity(OPS.len() * 9);
         for op in OPS {
             for approx in Approximation::ALL {
@@ -46,9 +61,12 @@ impl KernelSet {
                     let name = unsafe { ffi::gelu_kernel_name(op, approx.abi(), dtype.abi()) };
                     assert!(!name.is_null(), "kernel table lacks a variant");
                     // SAFETY: non-null names are NUL-terminated string literals.
-                    let name = unsafe { CStr::from_ptr(name) }.to_str().expect("ASCII name");
+                    let name = unsafe { CStr::from_ptr(name) }
+                        .to_str()
+                        .expect("ASCII name");
                     let function = module.load_function(name).map_err(GeluError::ModuleLoad)?;
-                    let per_sm = function.occupancy_max_active_blocks_per_multiprocessor(BLOCK, 0, None)?;
+                    let per_sm =
+                        function.occupancy_max_active_blocks_per_multiprocessor(BLOCK, 0, None)?;
                     kernels.push(Kernel {
                         function,
                         resident_blocks: (sms.max(1) as u32) * per_sm.max(1),
@@ -84,7 +102,11 @@ fn grid_blocks(n: usize, elem_bytes: usize, resident_blocks: u32) -> u32 {
     n.div_ceil(per_block).clamp(1, resident_blocks as usize) as u32
 }
 
-fn check_context(stream: &CudaStream, operand: &'static str, other: &CudaStream) -> Result<(), GeluError> {
+fn check_context(
+    stream: &CudaStream,
+    operand: &'static str,
+    other: &CudaStream,
+) -> Result<(), GeluError> {
     if other.context().cu_ctx() == stream.context().cu_ctx() {
         Ok(())
     } else {
@@ -143,7 +165,12 @@ fn launch<T: GeluFloat>(
 /// # Ok(())
 /// # }
 /// ```
-pub fn forward<T, X, Y>(stream: &CudaStream, approx: Approximation, x: &X, y: &mut Y) -> Result<(), GeluError>
+pub fn forward<T, X, Y>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &X,
+    y: &mut Y,
+) -> Result<(), GeluError>
 where
     T: GeluFloat,
     X: DevicePtr<T>,
@@ -159,7 +186,13 @@ where
     let (x_ptr, _x_guard) = x.device_ptr(stream);
     let (y_ptr, _y_guard) = y.device_ptr_mut(stream);
     let len = n as u64;
-    launch::<T>(stream, OPS[0], approx, n, &mut [arg(&x_ptr), arg(&y_ptr), arg(&len)])
+    launch::<T>(
+        stream,
+        OPS[0],
+        approx,
+        n,
+        &mut [arg(&x_ptr), arg(&y_ptr), arg(&len)],
+    )
 }
 
 /// `x = GELU(x)` on `stream`, in place.
@@ -173,7 +206,11 @@ where
 /// # Ok(())
 /// # }
 /// ```
-pub fn forward_inplace<T, X>(stream: &CudaStream, approx: Approximation, x: &mut X) -> Result<(), GeluError>
+pub fn forward_inplace<T, X>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &mut X,
+) -> Result<(), GeluError>
 where
     T: GeluFloat,
     X: DevicePtrMut<T>,
@@ -185,7 +222,13 @@ where
     }
     let (x_ptr, _x_guard) = x.device_ptr_mut(stream);
     let len = n as u64;
-    launch::<T>(stream, OPS[0], approx, n, &mut [arg(&x_ptr), arg(&x_ptr), arg(&len)])
+    launch::<T>(
+        stream,
+        OPS[0],
+        approx,
+        n,
+        &mut [arg(&x_ptr), arg(&x_ptr), arg(&len)],
+    )
 }
 
 /// `dx = dy * GELU'(x)` on `stream`: the backward of [`forward`].
@@ -307,7 +350,9 @@ pub fn cuda_context(ordinal: usize) -> Result<Arc<CudaContext>, GeluError> {
         return Err(GeluError::NoDriver);
     }
     match result::init() {
-        Err(e) if e.0 == sys::cudaError_enum::CUDA_ERROR_NO_DEVICE => return Err(GeluError::NoDevice),
+        Err(e) if e.0 == sys::cudaError_enum::CUDA_ERROR_NO_DEVICE => {
+            return Err(GeluError::NoDevice)
+        }
         other => other?,
     }
     let count = CudaContext::device_count()?;

@@ -32,7 +32,11 @@ pub enum GeluError {
 impl std::fmt::Display for GeluError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::LengthMismatch { operand, expected, actual } => write!(
+            Self::LengthMismatch {
+                operand,
+                expected,
+                actual,
+            } => write!(
                 f,
                 "length mismatch: `{operand}` has {actual} elements, expected {expected}"
             ),
@@ -63,10 +67,18 @@ impl From<DriverError> for GeluError {
     }
 }
 
-pub(crate) fn check_len(operand: &'static str, expected: usize, actual: usize) -> Result<(), GeluError> {
+pub(crate) fn check_len(
+    operand: &'static str,
+    expected: usize,
+    actual: usize,
+) -> Result<(), GeluError> {
     if expected == actual {
         Ok(())
     } else {
-        Err(GeluError::LengthMismatch { operand, expected, actual })
+        Err(GeluError::LengthMismatch {
+            operand,
+            expected,
+            actual,
+        })
     }
 }

@@ -66,8 +66,11 @@ impl HostRunner {
 
     fn threads_for<T>(&self, n: usize) -> u64 {
         self.grid_threads.unwrap_or_else(|| {
-            let per_thread = ffi::GELU_VECTOR_BYTES as usize / std::mem::size_of::<T>() * ffi::GELU_UNROLL as usize;
-            let blocks = n.div_ceil(per_thread * ffi::GELU_BLOCK_THREADS as usize).clamp(1, 1024);
+            let per_thread = ffi::GELU_VECTOR_BYTES as usize / std::mem::size_of::<T>()
+                * ffi::GELU_UNROLL as usize;
+            let blocks = n
+                .div_ceil(per_thread * ffi::GELU_BLOCK_THREADS as usize)
+                .clamp(1, 1024);
             (blocks * ffi::GELU_BLOCK_THREADS as usize) as u64
         })
     }
@@ -77,10 +80,19 @@ impl HostRunner {
     where
         F: Fn(ffi::gelu_host_launch) -> ffi::gelu_status + Sync,
     {
-        let workers = if n < PARALLEL_THRESHOLD { 1 } else { (self.workers as u64).min(threads) };
-        let check = |status: ffi::gelu_status| debug_assert_eq!(status, ffi::gelu_status::GELU_STATUS_OK);
+        let workers = if n < PARALLEL_THRESHOLD {
+            1
+        } else {
+            (self.workers as u64).min(threads)
+        };
+        let check =
+            |status: ffi::gelu_status| debug_assert_eq!(status, ffi::gelu_status::GELU_STATUS_OK);
         if workers <= 1 {
-            check(kernel(ffi::gelu_host_launch { threads, first: 0, last: threads }));
+            check(kernel(ffi::gelu_host_launch {
+                threads,
+                first: 0,
+                last: threads,
+            }));
             return;
         }
         std::thread::scope(|scope| {
@@ -102,11 +114,27 @@ impl HostRunner {
             // SAFETY: x and y hold n elements (checked by the callers) and stay
             // borrowed for the whole run; the kernel writes each y[i] from exactly
             // one emulated thread, so the workers' writes are disjoint.
-            unsafe { ffi::gelu_host_forward(approx.abi(), T::DTYPE.abi(), x as *const _, y as *mut _, n as u64, launch) }
+            unsafe {
+                ffi::gelu_host_forward(
+                    approx.abi(),
+                    T::DTYPE.abi(),
+                    x as *const _,
+                    y as *mut _,
+                    n as u64,
+                    launch,
+                )
+            }
         });
     }
 
-    fn backward_raw<T: GeluFloat>(&self, approx: Approximation, x: *const T, dy: *const T, dx: *mut T, n: usize) {
+    fn backward_raw<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: *const T,
+        dy: *const T,
+        dx: *mut T,
+        n: usize,
+    ) {
         let (x, dy, dx) = (x as usize, dy as usize, dx as usize);
         self.run(n, self.threads_for::<T>(n), |launch| {
             // SAFETY: as in forward_raw; dx may alias dy, which each thread reads
@@ -126,7 +154,12 @@ impl HostRunner {
     }
 
     /// `y = GELU(x)`.
-    pub fn forward<T: GeluFloat>(&self, approx: Approximation, x: &[T], y: &mut [T]) -> Result<(), GeluError> {
+    pub fn forward<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &[T],
+        y: &mut [T],
+    ) -> Result<(), GeluError> {
         check_len("y", x.len(), y.len())?;
         self.forward_raw(approx, x.as_ptr(), y.as_mut_ptr(), x.len());
         Ok(())
@@ -139,7 +172,13 @@ impl HostRunner {
     }
 
     /// `dx = dy * GELU'(x)`.
-    pub fn backward<T: GeluFloat>(&self, approx: Approximation, x: &[T], dy: &[T], dx: &mut [T]) -> Result<(), GeluError> {
+    pub fn backward<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &[T],
+        dy: &[T],
+        dx: &mut [T],
+    ) -> Result<(), GeluError> {
         check_len("dy", x.len(), dy.len())?;
         check_len("dx", x.len(), dx.len())?;
         self.backward_raw(approx, x.as_ptr(), dy.as_ptr(), dx.as_mut_ptr(), x.len());
@@ -147,7 +186,12 @@ impl HostRunner {
     }
 
     /// `dy = dy * GELU'(x)`.
-    pub fn backward_inplace<T: GeluFloat>(&self, approx: Approximation, x: &[T], dy: &mut [T]) -> Result<(), GeluError> {
+    pub fn backward_inplace<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &[T],
+        dy: &mut [T],
+    ) -> Result<(), GeluError> {
         check_len("dy", x.len(), dy.len())?;
         let p = dy.as_mut_ptr();
         self.backward_raw(approx, x.as_ptr(), p, p, x.len());
@@ -166,11 +210,20 @@ pub fn forward_inplace<T: GeluFloat>(approx: Approximation, x: &mut [T]) {
 }
 
 /// `dx = dy * GELU'(x)` with the default [`HostRunner`].
-pub fn backward<T: GeluFloat>(approx: Approximation, x: &[T], dy: &[T], dx: &mut [T]) -> Result<(), GeluError> {
+pub fn backward<T: GeluFloat>(
+    approx: Approximation,
+    x: &[T],
+    dy: &[T],
+    dx: &mut [T],
+) -> Result<(), GeluError> {
     HostRunner::new().backward(approx, x, dy, dx)
 }
 
 /// `dy = dy * GELU'(x)` with the default [`HostRunner`].
-pub fn backward_inplace<T: GeluFloat>(approx: Approximation, x: &[T], dy: &mut [T]) -> Result<(), GeluError> {
+pub fn backward_inplace<T: GeluFloat>(
+    approx: Approximation,
+    x: &[T],
+    dy: &mut [T],
+) -> Result<(), GeluError> {
     HostRunner::new().backward_inplace(approx, x, dy)
 }

@@ -11,7 +11,7 @@
 //!   for every input; fp32 within a few ulp everywhere, including the negative tail
 //!   where the usual `0.5 x (1 + erf(x/sqrt 2))` returns 0 or NaN.
 //! - **Checkable without a GPU**: [`host`] runs the same kernel sources on the CPU,
-//!   and [`reference`] gives an f64 reference and ULP helpers.
+//!   and [`reference`](mod@reference) gives an f64 reference and ULP helpers.
 //!
 //! ```no_run
 //! use gelu_cuda::Approximation;
@@ -54,7 +54,9 @@ pub mod host;
 pub mod reference;
 
 pub use approx::Approximation;
-pub use device::{backward, backward_inplace, cuda_context, driver_available, forward, forward_inplace};
+pub use device::{
+    backward, backward_inplace, cuda_context, driver_available, fatbin, forward, forward_inplace,
+};
 pub use dtype::{DType, GeluFloat};
 pub use error::GeluError;
 

@@ -62,7 +62,10 @@ fn big_phi(x: f64) -> f64 {
 /// v and dv/dx of the logistic forms: GELU(x) = x sigma(v(x)).
 fn logistic_v(approx: Approximation, x: f64) -> (f64, f64) {
     match approx {
-        Approximation::Tanh => (x * TANH_B.mul_add(x * x, TANH_A), (3.0 * TANH_B).mul_add(x * x, TANH_A)),
+        Approximation::Tanh => (
+            x * TANH_B.mul_add(x * x, TANH_A),
+            (3.0 * TANH_B).mul_add(x * x, TANH_A),
+        ),
         _ => (SIGMOID_K * x, SIGMOID_K),
     }
 }
@@ -172,7 +175,11 @@ pub fn round_to(dtype: DType, value: f64) -> f64 {
     }
     let s = ulp_of(dtype, value);
     let q = (value.abs() / s).round_ties_even() * s;
-    let q = if q > dtype.max_finite() { f64::INFINITY } else { q };
+    let q = if q > dtype.max_finite() {
+        f64::INFINITY
+    } else {
+        q
+    };
     q.copysign(value)
 }
 
@@ -200,10 +207,18 @@ pub fn round_checked(dtype: DType, value: f64, relative_error: f64) -> Option<f6
 /// ```
 pub fn ulp_error(dtype: DType, computed: f64, exact: f64) -> f64 {
     if computed.is_nan() || exact.is_nan() {
-        return if computed.is_nan() && exact.is_nan() { 0.0 } else { f64::INFINITY };
+        return if computed.is_nan() && exact.is_nan() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
     }
     if computed.is_infinite() || exact.is_infinite() {
-        return if computed == exact { 0.0 } else { f64::INFINITY };
+        return if computed == exact {
+            0.0
+        } else {
+            f64::INFINITY
+        };
     }
     (computed - exact).abs() / ulp_of(dtype, exact)
 }

@@ -20,7 +20,12 @@ fn bf16_every_input_within_one_ulp() {
 #[test]
 fn f32_sampled_within_stated_bounds() {
     // 10^7 random inputs plus every 61st float of [-15, 0] (about 1.8 * 10^7).
-    check_f32_sample(&Host::default(), seed("f32_sampled_within_stated_bounds"), 10_000_000, 61);
+    check_f32_sample(
+        &Host::default(),
+        seed("f32_sampled_within_stated_bounds"),
+        10_000_000,
+        61,
+    );
 }
 
 #[test]

@@ -14,9 +14,18 @@ fn runners() -> Vec<Host> {
         Host::default(),
         // One thread walks the whole grid-stride loop; three threads leave a
         // remainder after the unrolled loop; a large grid leaves threads idle.
-        Host(HostRunner::new().grid_threads(1).workers(1), "host, 1 thread"),
-        Host(HostRunner::new().grid_threads(3).workers(2), "host, 3 threads"),
-        Host(HostRunner::new().grid_threads(4096).workers(2), "host, 4096 threads"),
+        Host(
+            HostRunner::new().grid_threads(1).workers(1),
+            "host, 1 thread",
+        ),
+        Host(
+            HostRunner::new().grid_threads(3).workers(2),
+            "host, 3 threads",
+        ),
+        Host(
+            HostRunner::new().grid_threads(4096).workers(2),
+            "host, 4096 threads",
+        ),
     ]
 }
 
@@ -47,10 +56,17 @@ fn every_length_and_offset_bf16() {
 #[test]
 fn results_do_not_depend_on_the_grid() {
     let mut rng = Rng::new(seed("results_do_not_depend_on_the_grid"));
-    let x: Vec<bf16> = (0..100_003).map(|_| bf16::from_f64((rng.unit() - 0.5) * 30.0)).collect();
+    let x: Vec<bf16> = (0..100_003)
+        .map(|_| bf16::from_f64((rng.unit() - 0.5) * 30.0))
+        .collect();
     let reference = forward(&Host::default(), Approximation::Exact, &x);
     for r in runners() {
-        assert_eq!(forward(&r, Approximation::Exact, &x), reference, "{}", r.name());
+        assert_eq!(
+            forward(&r, Approximation::Exact, &x),
+            reference,
+            "{}",
+            r.name()
+        );
     }
 }
 
@@ -59,14 +75,47 @@ fn length_mismatches_are_typed_errors() {
     let x = [1.0f32; 8];
     let mut short = [0.0f32; 7];
     let err = host::forward(Approximation::Exact, &x, &mut short).unwrap_err();
-    assert!(matches!(err, GeluError::LengthMismatch { operand: "y", expected: 8, actual: 7 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            GeluError::LengthMismatch {
+                operand: "y",
+                expected: 8,
+                actual: 7
+            }
+        ),
+        "{err}"
+    );
     let mut dx = [0.0f32; 8];
     let err = host::backward(Approximation::Tanh, &x, &short, &mut dx).unwrap_err();
-    assert!(matches!(err, GeluError::LengthMismatch { operand: "dy", expected: 8, actual: 7 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            GeluError::LengthMismatch {
+                operand: "dy",
+                expected: 8,
+                actual: 7
+            }
+        ),
+        "{err}"
+    );
     let err = host::backward(Approximation::Tanh, &x, &x, &mut short).unwrap_err();
-    assert!(matches!(err, GeluError::LengthMismatch { operand: "dx", expected: 8, actual: 7 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            GeluError::LengthMismatch {
+                operand: "dx",
+                expected: 8,
+                actual: 7
+            }
+        ),
+        "{err}"
+    );
     let err = host::backward_inplace(Approximation::Sigmoid, &x, &mut short).unwrap_err();
-    assert!(matches!(err, GeluError::LengthMismatch { operand: "dy", .. }), "{err}");
+    assert!(
+        matches!(err, GeluError::LengthMismatch { operand: "dy", .. }),
+        "{err}"
+    );
     // Empty inputs are a no-op, not an error.
     host::forward::<f32>(Approximation::Exact, &[], &mut []).unwrap();
     host::backward::<f32>(Approximation::Exact, &[], &[], &mut []).unwrap();

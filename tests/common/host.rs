@@ -23,8 +23,14 @@ impl Runner for Host {
         match j.call {
             Call::Forward => self.0.forward(j.approx, x, o).expect("equal lengths"),
             Call::ForwardInplace => self.0.forward_inplace(j.approx, o),
-            Call::Backward => self.0.backward(j.approx, x, &j.dy[j.dyo..j.dyo + j.n], o).expect("equal lengths"),
-            Call::BackwardInplace => self.0.backward_inplace(j.approx, x, o).expect("equal lengths"),
+            Call::Backward => self
+                .0
+                .backward(j.approx, x, &j.dy[j.dyo..j.dyo + j.n], o)
+                .expect("equal lengths"),
+            Call::BackwardInplace => self
+                .0
+                .backward_inplace(j.approx, x, o)
+                .expect("equal lengths"),
         }
         out
     }

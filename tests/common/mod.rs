@@ -2,6 +2,7 @@
 //! through a [`Runner`] that executes the kernels on the host or on a device.
 #![allow(dead_code)]
 
+pub mod device;
 pub mod host;
 
 use gelu_cuda::accuracy::{judging_scale, ErrorStats};
@@ -64,7 +65,12 @@ pub enum Call {
 }
 
 impl Call {
-    pub const ALL: [Call; 4] = [Self::Forward, Self::ForwardInplace, Self::Backward, Self::BackwardInplace];
+    pub const ALL: [Call; 4] = [
+        Self::Forward,
+        Self::ForwardInplace,
+        Self::Backward,
+        Self::BackwardInplace,
+    ];
     pub fn is_backward(self) -> bool {
         matches!(self, Self::Backward | Self::BackwardInplace)
     }
@@ -107,19 +113,54 @@ pub fn random_dy<T: GeluFloat>(rng: &mut Rng, n: usize) -> Vec<T> {
 
 pub fn forward<T: GeluFloat, R: Runner>(r: &R, approx: Approximation, x: &[T]) -> Vec<T> {
     let out = vec![poison::<T>(); x.len()];
-    r.run(&Job { call: Call::Forward, approx, x, xo: 0, dy: &[], dyo: 0, out: &out, oo: 0, n: x.len() })
+    r.run(&Job {
+        call: Call::Forward,
+        approx,
+        x,
+        xo: 0,
+        dy: &[],
+        dyo: 0,
+        out: &out,
+        oo: 0,
+        n: x.len(),
+    })
 }
 
-pub fn backward<T: GeluFloat, R: Runner>(r: &R, approx: Approximation, x: &[T], dy: &[T]) -> Vec<T> {
+pub fn backward<T: GeluFloat, R: Runner>(
+    r: &R,
+    approx: Approximation,
+    x: &[T],
+    dy: &[T],
+) -> Vec<T> {
     let out = vec![poison::<T>(); x.len()];
-    r.run(&Job { call: Call::Backward, approx, x, xo: 0, dy, dyo: 0, out: &out, oo: 0, n: x.len() })
+    r.run(&Job {
+        call: Call::Backward,
+        approx,
+        x,
+        xo: 0,
+        dy,
+        dyo: 0,
+        out: &out,
+        oo: 0,
+        n: x.len(),
+    })
 }
 
 /// Error statistics of forward (dy = None) or backward results against the reference.
-pub fn stats<T: GeluFloat>(approx: Approximation, x: &[T], dy: Option<&[T]>, got: &[T], strict: bool) -> ErrorStats {
+pub fn stats<T: GeluFloat>(
+    approx: Approximation,
+    x: &[T],
+    dy: Option<&[T]>,
+    got: &[T],
+    strict: bool,
+) -> ErrorStats {
     let mut s = ErrorStats::new(T::DTYPE);
     for i in 0..x.len() {
-        assert!(!is_poison(got[i]), "{approx} {:?}: element {i} was not written", T::DTYPE);
+        assert!(
+            !is_poison(got[i]),
+            "{approx} {:?}: element {i} was not written",
+            T::DTYPE
+        );
         let xi = x[i].to_f64();
         let (exact, scale) = match dy {
             None => {
@@ -129,7 +170,14 @@ pub fn stats<T: GeluFloat>(approx: Approximation, x: &[T], dy: Option<&[T]>, got
             Some(dy) => {
                 let d = dy[i].to_f64();
                 let e = reference::backward(approx, xi, d);
-                (e, if strict { e } else { judging_scale(approx, xi, d) })
+                (
+                    e,
+                    if strict {
+                        e
+                    } else {
+                        judging_scale(approx, xi, d)
+                    },
+                )
             }
         };
         s.record(xi, got[i].to_f64(), exact, scale);
@@ -138,6 +186,11 @@ pub fn stats<T: GeluFloat>(approx: Approximation, x: &[T], dy: Option<&[T]>, got
 }
 
 pub fn report(label: &str, s: &ErrorStats) {
+    assert_eq!(
+        s.wrong_kind, 0,
+        "{label}: {} results NaN or infinite where they should not be (or the reverse)",
+        s.wrong_kind
+    );
     println!(
         "{label:40} max {:6.3} ulp at x = {:<14e} not correctly rounded {:>8} of {:>9} ({:.3}%), undecidable {}",
         s.max_ulp,
@@ -154,20 +207,33 @@ pub fn report(label: &str, s: &ErrorStats) {
 pub fn check_half_exhaustive<T: GeluFloat, R: Runner>(r: &R, seed: u64) {
     let mut rng = Rng::new(seed);
     let all = all_values::<T>();
-    let finite: Vec<T> = all.iter().copied().filter(|v| !v.to_f64().is_nan()).collect();
+    let finite: Vec<T> = all
+        .iter()
+        .copied()
+        .filter(|v| !v.to_f64().is_nan())
+        .collect();
     let ones = vec![T::from_f64_rounded(1.0); finite.len()];
     let dys = random_dy::<T>(&mut rng, finite.len());
     for approx in Approximation::ALL {
         let y_all = forward(r, approx, &all);
         for (x, y) in all.iter().zip(&y_all) {
             if x.to_f64().is_nan() {
-                assert!(y.to_f64().is_nan() && !is_poison(*y), "{approx}: NaN input must give NaN");
+                assert!(
+                    y.to_f64().is_nan() && !is_poison(*y),
+                    "{approx}: NaN input must give NaN"
+                );
             }
         }
         let y = forward(r, approx, &finite);
         let s = stats(approx, &finite, None, &y, true);
         report(&format!("{} {approx} forward", r.name()), &s);
-        assert!(s.max_ulp <= 1.0, "{approx} {:?} forward: {} ulp at {}", T::DTYPE, s.max_ulp, s.worst_input);
+        assert!(
+            s.max_ulp <= 1.0,
+            "{approx} {:?} forward: {} ulp at {}",
+            T::DTYPE,
+            s.max_ulp,
+            s.worst_input
+        );
         for (label, dy) in [("dy = 1", &ones), ("random dy", &dys)] {
             let dx = backward(r, approx, &finite, dy);
             let s = stats(approx, &finite, Some(dy), &dx, true);
@@ -207,7 +273,11 @@ pub fn check_f32_sample<R: Runner>(r: &R, seed: u64, random: usize, sweep_step: 
         x.push((rng.unit() * 40.0 - 20.0) as f32);
     }
     // Every sweep_step-th float from -0 down to -15 (0x41700000 is 15.0).
-    x.extend((0..=0x4170_0000u32).step_by(sweep_step as usize).map(|b| -f32::from_bits(b)));
+    x.extend(
+        (0..=0x4170_0000u32)
+            .step_by(sweep_step as usize)
+            .map(|b| -f32::from_bits(b)),
+    );
     let ones = vec![1.0f32; x.len()];
     let dys = random_dy::<f32>(&mut rng, x.len());
     for approx in Approximation::ALL {
@@ -269,7 +339,9 @@ pub fn check_special_values<T: GeluFloat, R: Runner>(r: &R) {
             }
             match grad {
                 None => assert!(gv == 0.0, "{what}: gradient {gv:e}, expected a zero"),
-                Some(e) if e.is_nan() => assert!(gv.is_nan(), "{what}: gradient {gv}, expected NaN"),
+                Some(e) if e.is_nan() => {
+                    assert!(gv.is_nan(), "{what}: gradient {gv}, expected NaN")
+                }
                 Some(e) => assert!(gv == e, "{what}: gradient {gv:e}, expected {e:e}"),
             }
         }
@@ -291,18 +363,36 @@ pub fn check_lengths_and_offsets<T: GeluFloat, R: Runner>(r: &R, seed: u64, max_
         let dy: Vec<T> = (0..cap).map(|_| draw(&mut rng)).collect();
         // expected(d)[j]: the result for x[j] (and dy[j + d]), from a call whose
         // output sits one element off its inputs, which forces the scalar path.
-        let base = if call.is_backward() { Call::Backward } else { Call::Forward };
+        let base = if call.is_backward() {
+            Call::Backward
+        } else {
+            Call::Forward
+        };
         let expected = |d: usize| -> Vec<T> {
             let n = cap - d - 1;
             let out = vec![poison::<T>(); cap];
-            let got = r.run(&Job { call: base, approx, x: &x, xo: 0, dy: &dy, dyo: d, out: &out, oo: 1, n });
+            let got = r.run(&Job {
+                call: base,
+                approx,
+                x: &x,
+                xo: 0,
+                dy: &dy,
+                dyo: d,
+                out: &out,
+                oo: 1,
+                n,
+            });
             got[1..=n].to_vec()
         };
         let expected: Vec<Vec<T>> = (0..=8).map(expected).collect();
         for n in 0..=max_len {
             for off in 0..=8usize {
                 let (xo, dyo, oo) = if rng.next_u64() % 4 == 0 {
-                    (off, off + (rng.next_u64() % (9 - off as u64)) as usize, (off + 3) % 9)
+                    (
+                        off,
+                        off + (rng.next_u64() % (9 - off as u64)) as usize,
+                        (off + 3) % 9,
+                    )
                 } else {
                     (off, off, off)
                 };
@@ -312,7 +402,17 @@ pub fn check_lengths_and_offsets<T: GeluFloat, R: Runner>(r: &R, seed: u64, max_
                     Call::BackwardInplace => out[oo..oo + n].copy_from_slice(&dy[dyo..dyo + n]),
                     _ => {}
                 }
-                let got = r.run(&Job { call, approx, x: &x, xo, dy: &dy, dyo, out: &out, oo, n });
+                let got = r.run(&Job {
+                    call,
+                    approx,
+                    x: &x,
+                    xo,
+                    dy: &dy,
+                    dyo,
+                    out: &out,
+                    oo,
+                    n,
+                });
                 let want = &expected[if call.is_backward() { dyo - xo } else { 0 }];
                 for (i, v) in got.iter().enumerate() {
                     let what = format!(

@@ -1,0 +1,184 @@
+//! The assertions of the host tests, on the real kernels. Each test prints that it
+//! skipped when there is no GPU, and fails then if `GELU_REQUIRE_GPU=1`.
+
+mod common;
+
+use common::device::device;
+use common::host::Host;
+use common::*;
+use gelu_cuda::cudarc::driver::CudaContext;
+use gelu_cuda::{Approximation, GeluError};
+use half::{bf16, f16};
+
+#[test]
+fn gpu_f16_every_input_within_one_ulp() {
+    if let Some(d) = device("gpu_f16_every_input_within_one_ulp") {
+        check_half_exhaustive::<f16, _>(&d, seed("gpu_f16"));
+    }
+}
+
+#[test]
+fn gpu_bf16_every_input_within_one_ulp() {
+    if let Some(d) = device("gpu_bf16_every_input_within_one_ulp") {
+        check_half_exhaustive::<bf16, _>(&d, seed("gpu_bf16"));
+    }
+}
+
+#[test]
+fn gpu_f32_sampled_within_stated_bounds() {
+    if let Some(d) = device("gpu_f32_sampled_within_stated_bounds") {
+        check_f32_sample(&d, seed("gpu_f32"), 10_000_000, 61);
+    }
+}
+
+#[test]
+fn gpu_special_values() {
+    if let Some(d) = device("gpu_special_values") {
+        check_special_values::<f32, _>(&d);
+        check_special_values::<f16, _>(&d);
+        check_special_values::<bf16, _>(&d);
+    }
+}
+
+#[test]
+fn gpu_every_length_and_offset() {
+    if let Some(d) = device("gpu_every_length_and_offset") {
+        let s = seed("gpu_every_length_and_offset");
+        check_lengths_and_offsets::<f32, _>(&d, s, 300);
+        check_lengths_and_offsets::<f16, _>(&d, s, 300);
+        check_lengths_and_offsets::<bf16, _>(&d, s, 300);
+    }
+}
+
+/// The fp32 kernels use only IEEE operations: the GPU must reproduce the host path
+/// bit for bit. The fp16/bf16 kernels use the GPU's ex2/rcp approximations; their
+/// differences from the host path are counted and must stay rare and within 1 ulp.
+#[test]
+fn gpu_matches_host_path() {
+    let Some(d) = device("gpu_matches_host_path") else {
+        return;
+    };
+    let mut rng = Rng::new(seed("gpu_matches_host_path"));
+    let host = Host::default();
+    let x32: Vec<f32> = (0..4_000_000)
+        .map(|_| (rng.unit() * 40.0 - 20.0) as f32)
+        .collect();
+    let dy32 = random_dy::<f32>(&mut rng, x32.len());
+    for approx in Approximation::ALL {
+        let pairs = [
+            (
+                forward(&d, approx, &x32),
+                forward(&host, approx, &x32),
+                "forward",
+            ),
+            (
+                backward(&d, approx, &x32, &dy32),
+                backward(&host, approx, &x32, &dy32),
+                "backward",
+            ),
+        ];
+        for (gpu, cpu, what) in pairs {
+            let differ = gpu
+                .iter()
+                .zip(&cpu)
+                .filter(|(a, b)| a.to_bits() != b.to_bits())
+                .count();
+            assert_eq!(
+                differ, 0,
+                "{approx} f32 {what}: {differ} results differ from the host path"
+            );
+        }
+    }
+    half_agreement::<f16>(&d, &host);
+    half_agreement::<bf16>(&d, &host);
+}
+
+fn half_agreement<T: gelu_cuda::GeluFloat>(d: &common::device::Device, host: &Host) {
+    let x = all_values::<T>();
+    let ones = vec![T::from_f64_rounded(1.0); x.len()];
+    for approx in Approximation::ALL {
+        for (gpu, cpu, what) in [
+            (forward(d, approx, &x), forward(host, approx, &x), "forward"),
+            (
+                backward(d, approx, &x, &ones),
+                backward(host, approx, &x, &ones),
+                "backward",
+            ),
+        ] {
+            let mut differ = 0;
+            for (a, b) in gpu.iter().zip(&cpu) {
+                if a.to_bits_u32() != b.to_bits_u32()
+                    && !(a.to_f64().is_nan() && b.to_f64().is_nan())
+                {
+                    differ += 1;
+                    let (a, b) = (a.to_f64(), b.to_f64());
+                    let gap = gelu_cuda::reference::ulp_error(T::DTYPE, a, b);
+                    assert!(
+                        gap <= 1.0,
+                        "{approx} {:?} {what}: gpu {a:e} vs host {b:e}",
+                        T::DTYPE
+                    );
+                }
+            }
+            println!(
+                "{approx} {:?} {what}: {differ} of {} results differ from the host path",
+                T::DTYPE,
+                x.len()
+            );
+            assert!(
+                differ <= x.len() / 100,
+                "{approx} {:?} {what}: {differ} differences",
+                T::DTYPE
+            );
+        }
+    }
+}
+
+#[test]
+fn gpu_bad_input_is_a_typed_error() {
+    let Some(d) = device("gpu_bad_input_is_a_typed_error") else {
+        return;
+    };
+    let s = &d.stream;
+    let x = s.clone_htod(&[1.0f32; 16]).unwrap();
+    let mut short = s.alloc_zeros::<f32>(15).unwrap();
+    let err = gelu_cuda::forward(s, Approximation::Exact, &x, &mut short).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::LengthMismatch {
+                operand: "y",
+                expected: 16,
+                actual: 15
+            }
+        ),
+        "{err}"
+    );
+    let mut dx = s.alloc_zeros::<f32>(16).unwrap();
+    let err = gelu_cuda::backward(s, Approximation::Tanh, &x, &short, &mut dx).unwrap_err();
+    assert!(
+        matches!(err, GeluError::LengthMismatch { operand: "dy", .. }),
+        "{err}"
+    );
+
+    // A buffer of another context.
+    let other = CudaContext::new_non_primary(0, 0).expect("second context");
+    let foreign = other.default_stream().clone_htod(&[1.0f32; 16]).unwrap();
+    let mut y = s.alloc_zeros::<f32>(16).unwrap();
+    let err = gelu_cuda::forward(s, Approximation::Exact, &foreign, &mut y).unwrap_err();
+    assert!(
+        matches!(err, GeluError::ContextMismatch { operand: "x" }),
+        "{err}"
+    );
+    let err = gelu_cuda::backward(s, Approximation::Exact, &x, &foreign, &mut y).unwrap_err();
+    assert!(
+        matches!(err, GeluError::ContextMismatch { operand: "dy" }),
+        "{err}"
+    );
+
+    // Empty buffers: a no-op.
+    let empty_x = x.slice(0..0);
+    let mut empty_y = y.slice_mut(0..0);
+    gelu_cuda::forward(s, Approximation::Exact, &empty_x, &mut empty_y).unwrap();
+    s.synchronize().unwrap();
+}

@@ -1,0 +1,94 @@
+//! The crate's f64 reference against 50-digit mpmath values
+//! (tests/data/mpmath_reference.csv, written by scripts/mpmath_reference.py).
+
+use gelu_cuda::reference::{self, RELATIVE_ERROR_BOUND};
+use gelu_cuda::Approximation;
+
+fn rows() -> Vec<(Approximation, f64, f64, f64, f64)> {
+    let text = include_str!("data/mpmath_reference.csv");
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            let approx = match f[0] {
+                "exact" => Approximation::Exact,
+                "tanh" => Approximation::Tanh,
+                "sigmoid" => Approximation::Sigmoid,
+                other => panic!("unknown approximation {other}"),
+            };
+            let num = |s: &str| s.parse::<f64>().expect("a number");
+            (approx, num(f[1]), num(f[2]), num(f[3]), num(f[4]))
+        })
+        .collect()
+}
+
+#[test]
+fn reference_agrees_with_mpmath() {
+    let rows = rows();
+    assert!(rows.len() > 1000, "the data file is incomplete");
+    let mut worst = [0.0f64; 2];
+    for (approx, x, fwd, der, summands) in rows {
+        let got = [
+            reference::forward(approx, x),
+            reference::derivative(approx, x),
+        ];
+        // The derivative's error is judged against its summands (they cancel near
+        // the root); values below f64's range must come out as (signed) zeros.
+        for (k, (g, want, scale)) in [(got[0], fwd, fwd.abs()), (got[1], der, summands)]
+            .into_iter()
+            .enumerate()
+        {
+            if scale < f64::MIN_POSITIVE {
+                assert!(
+                    g.abs() < 1e-290,
+                    "{approx} x={x}: {g:e}, expected about {want:e}"
+                );
+                continue;
+            }
+            let rel = (g - want).abs() / scale;
+            worst[k] = worst[k].max(rel);
+            assert!(
+                rel <= RELATIVE_ERROR_BOUND,
+                "{approx} x={x}: {g:e} vs {want:e} (relative {rel:e})"
+            );
+        }
+    }
+    println!(
+        "worst relative error: forward {:e}, derivative {:e}",
+        worst[0], worst[1]
+    );
+}
+
+#[test]
+fn ulp_helpers() {
+    use gelu_cuda::DType;
+    assert_eq!(reference::ulp_of(DType::F32, 1.0), f32::EPSILON as f64);
+    assert_eq!(reference::ulp_of(DType::F32, 0.0), 2f64.powi(-149));
+    assert_eq!(reference::ulp_of(DType::BF16, 3.0), 2f64.powi(-6));
+    assert_eq!(reference::round_to(DType::F16, 1.0 + 2f64.powi(-11)), 1.0);
+    assert_eq!(
+        reference::round_to(DType::F16, 1.0 + 3.0 * 2f64.powi(-11)),
+        1.0 + 2f64.powi(-9)
+    );
+    assert_eq!(reference::round_to(DType::BF16, -2f64.powi(-134)), -0.0);
+    assert!(reference::round_to(DType::BF16, -2f64.powi(-134)).is_sign_negative());
+    assert_eq!(
+        reference::round_checked(DType::F32, 1.0 + 2f64.powi(-24), 1e-12),
+        None
+    );
+    assert_eq!(reference::ulp_error(DType::F16, f64::NAN, f64::NAN), 0.0);
+    assert_eq!(
+        reference::ulp_error(DType::F16, 1.0, f64::NAN),
+        f64::INFINITY
+    );
+    // The half crate's own conversion agrees with round_to on every f16/bf16 midpoint.
+    for bits in 0..0x7c00u16 {
+        let lo = half::f16::from_bits(bits).to_f64();
+        let hi = half::f16::from_bits(bits + 1).to_f64();
+        let mid = (lo + hi) / 2.0;
+        assert_eq!(
+            half::f16::from_f64(mid).to_f64(),
+            reference::round_to(DType::F16, mid)
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! The machine code the crate ships, checked without a GPU: every kernel's sm_90
+//! code moves data with 128-bit global loads and stores and uses no local memory
+//! (no register spills), and the fatbin holds code for every target architecture.
+//!
+//! Needs cuobjdump and nvdisasm (scripts/setup.sh installs them). Without them the
+//! test says it skipped, unless `GELU_REQUIRE_SASS=1`, which CI sets.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn cuobjdump(args: &[&str]) -> Option<String> {
+    let tool = PathBuf::from(env!("GELU_CUDA_BIN")).join("cuobjdump");
+    let required = std::env::var("GELU_REQUIRE_SASS").is_ok_and(|v| v == "1");
+    if !tool.is_file() {
+        assert!(
+            !required,
+            "GELU_REQUIRE_SASS=1 but {} is missing",
+            tool.display()
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "sass: skipped, {} not found",
+            tool.display()
+        );
+        return None;
+    }
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("gelu-sass-{}-{call}.fatbin", std::process::id()));
+    std::fs::write(&path, gelu_cuda::fatbin()).expect("write the fatbin");
+    let out = Command::new(&tool)
+        .args(args)
+        .arg(&path)
+        .output()
+        .expect("run cuobjdump");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "cuobjdump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).expect("utf-8"))
+}
+
+/// Opcode text of every function in the sm_90 code, by function name.
+fn sm90_functions(sass: &str) -> BTreeMap<String, String> {
+    let mut funcs = BTreeMap::new();
+    let mut arch = String::new();
+    let mut current: Option<String> = None;
+    for line in sass.lines() {
+        if let Some(a) = line.trim().strip_prefix("arch = ") {
+            arch = a.to_string();
+        } else if let Some(name) = line.trim().strip_prefix("Function : ") {
+            current = (arch == "sm_90").then(|| name.to_string());
+        } else if let Some(name) = &current {
+            funcs
+                .entry(name.clone())
+                .or_insert_with(String::new)
+                .push_str(line);
+            funcs.get_mut(name).expect("inserted").push('\n');
+        }
+    }
+    funcs
+}
+
+#[test]
+fn every_kernel_uses_128_bit_accesses_and_no_local_memory() {
+    let archs: Vec<&str> = env!("GELU_ARCHS").split(',').collect();
+    if !archs.contains(&"90") {
+        let _ = writeln!(
+            std::io::stderr(),
+            "sass: skipped, built without sm_90 (CUDA_COMPUTE_CAP)"
+        );
+        return;
+    }
+    let Some(sass) = cuobjdump(&["-sass"]) else {
+        return;
+    };
+    let funcs = sm90_functions(&sass);
+    assert_eq!(
+        funcs.len(),
+        18,
+        "expected 18 kernels in the sm_90 code, found {:?}",
+        funcs.keys()
+    );
+    for (name, code) in &funcs {
+        assert!(code.contains("LDG.E.128"), "{name}: no 128-bit global load");
+        assert!(
+            code.contains("STG.E.128"),
+            "{name}: no 128-bit global store"
+        );
+        assert!(
+            !code.contains("LDL") && !code.contains("STL"),
+            "{name}: uses local memory (spills)"
+        );
+    }
+}
+
+#[test]
+fn fatbin_holds_every_target_architecture() {
+    let Some(listing) = cuobjdump(&["-lelf", "-lptx"]) else {
+        return;
+    };
+    for arch in env!("GELU_ARCHS").split(',') {
+        assert!(
+            listing.contains(&format!("sm_{arch}")),
+            "no machine code for sm_{arch}:\n{listing}"
+        );
+    }
+    let newest = env!("GELU_ARCHS")
+        .split(',')
+        .last()
+        .expect("an architecture");
+    let ptx_line = format!("sm_{newest}.ptx");
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("PTX file") && l.contains(&ptx_line)),
+        "no PTX for the newest architecture:\n{listing}"
+    );
+    // The GPU machines' driver (580, CUDA 13.0) JITs PTX up to ISA 9.0 only.
+    let ptx = cuobjdump(&["-ptx"]).expect("cuobjdump ran above");
+    let version = ptx
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(".version "))
+        .expect("a .version directive");
+    let (major, minor) = version.split_once('.').expect("major.minor");
+    let isa = (
+        major.parse::<u32>().unwrap(),
+        minor.trim().parse::<u32>().unwrap(),
+    );
+    assert!(
+        isa <= (9, 0),
+        "PTX ISA {version} is newer than the 580 driver can JIT"
+    );
+}
