@@ -120,18 +120,31 @@ fn compile_fatbin(nvcc: &Path, cuda_dir: &Path, fatbin: &Path) {
 }
 
 fn compile_host_library(include: &Path, cuda_dir: &Path) {
-    cc::Build::new()
-        .cpp(true)
-        .std("c++17")
-        .file(cuda_dir.join("gelu_host.cpp"))
-        .include(include)
-        .include(cuda_dir)
+    let build = |files: &[&str], fma: bool, name: &str| {
+        let mut b = cc::Build::new();
+        b.cpp(true).std("c++17").include(include).include(cuda_dir);
+        for f in files {
+            b.file(cuda_dir.join(f));
+        }
         // The host path is what the tests judge: optimise it in every profile, and
         // never contract a * b + c, so it computes what the GPU computes.
-        .opt_level(2)
-        .flag("-ffp-contract=off")
-        .flag("-fno-strict-aliasing")
-        .flag_if_supported("-Wno-unknown-pragmas")
-        .warnings(true)
-        .compile("gelu_host");
+        b.opt_level(2)
+            .flag("-ffp-contract=off")
+            .flag("-fno-strict-aliasing")
+            .flag_if_supported("-Wno-unknown-pragmas")
+            .warnings(true);
+        if fma {
+            b.flag("-mfma").flag("-mavx2");
+        }
+        b.compile(name);
+    };
+    build(
+        &["gelu_host_dispatch.cpp", "gelu_host.cpp"],
+        false,
+        "gelu_host",
+    );
+    // The FMA compilation, picked at run time where the CPU supports it.
+    if env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
+        build(&["gelu_host_fma.cpp"], true, "gelu_host_fma");
+    }
 }

@@ -37,7 +37,11 @@ struct ExpParts {
 
 GELU_HD ExpParts exp_parts(float hi, float lo) {
     hi = fmaxf(hi, -130.0f);
-    const float kf = fmaf(hi, LOG2E, ROUND_MAGIC) - ROUND_MAGIC;
+    // Adding 1.5 * 2^23 rounds hi/ln2 to an integer k, which then sits in the low
+    // bits of t: no float-to-int conversion needed.
+    const float t = fmaf(hi, LOG2E, ROUND_MAGIC);
+    const float kf = t - ROUND_MAGIC;
+    const int k = float_to_bits(t) - float_to_bits(ROUND_MAGIC);
     const float r = fmaf(kf, -LN2_HI, hi);   // exact: both terms are multiples of 2^-25
     const float r_lo = fmaf(kf, -LN2_LO, lo);
     // e^(r + r_lo) - 1 = r + r^2 q(r) + r_lo e^r + O(r_lo^2); r_lo can reach 2^-16
@@ -45,7 +49,7 @@ GELU_HD ExpParts exp_parts(float hi, float lo) {
     const float rr = r * r;
     const float q = expm1_q(r);
     const float er = fmaf(rr, q, r) + 1.0f;
-    return {r + fmaf(rr, q, r_lo * er), int(kf)};
+    return {r + fmaf(rr, q, r_lo * er), k};
 }
 
 struct DoubleFloat {
@@ -70,27 +74,24 @@ GELU_HD float tiny_forward_f32(float x) {
     return fmaf(-2.0f, h, x) > 0.0f ? h + 1.40129846e-45f : h;
 }
 
-// Fast flavour: the f32 result is rounded again to fp16/bf16, so the correction
-// must be at least a few f32 ulps (and at least the smallest subnormal) yet far
-// below half an fp16/bf16 ulp.
-GELU_HD float tiny_forward_half(float x, float c) {
-    const float bump = fmaxf(fmaf(c * x, x, fabsf(x) * 2.38418579e-07f), fminf(fabsf(x), 1.40129846e-45f));
-    return fmaf(x, 0.5f, bump);
+// Fast flavour: the f32 result is rounded again to fp16/bf16. Below |x| = 2^-12 the
+// x^2 term is under half an fp16/bf16 ulp, so x/2 plus a positive correction of a
+// few f32 ulps (at least the smallest subnormal) rounds exactly as GELU(x) does.
+GELU_HD float tiny_forward_half(float x) {
+    const float ax = fabsf(x);
+    return fmaf(x, 0.5f, fmaf(ax, 9.53674316e-07f, fminf(ax, 1.40129846e-45f)));
 }
 
 constexpr float TINY_F32 = 2.3509887e-38f;  // 2^-125: below it x/2 is subnormal
 constexpr float TINY_HALF = 2.44140625e-04f;  // 2^-12
-constexpr float C_EXACT = 0.398942280f;      // 1/sqrt(2 pi): also the tanh form's
-constexpr float C_SIGMOID = 0.4255f;         // 1.702 / 4
 
+// The tiny-x rule above, and (accurate flavour) NaN in, NaN out; the fast flavour's
+// formulas carry a NaN through by themselves.
 template <bool fast>
-GELU_HD float finish_forward(float x, float y, float c) {
+GELU_HD float finish_forward(float x, float y) {
     const float ax = fabsf(x);
-    if (fast) {
-        y = (ax < TINY_HALF && ax > 0.0f) ? tiny_forward_half(x, c) : y;
-    } else {
-        y = (ax < TINY_F32 && ax > 0.0f) ? tiny_forward_f32(x) : y;
-    }
+    if (fast) return (ax < TINY_HALF && ax > 0.0f) ? tiny_forward_half(x) : y;
+    y = (ax < TINY_F32 && ax > 0.0f) ? tiny_forward_f32(x) : y;
     return x != x ? x : y;
 }
 
@@ -105,19 +106,10 @@ struct TailPoint {
     float u;   // polynomial variable in [-1, 1]
 };
 
-template <bool fast>
 GELU_HD TailPoint tail_point(float x) {
     const float zc = fminf(fabsf(x), 15.0f);
-    const float r = fast ? approx_rcp(zc + TAIL_K) : 1.0f / (zc + TAIL_K);
+    const float r = 1.0f / (zc + TAIL_K);
     return {zc, r, fmaf(TAIL_C1, zc, TAIL_C0) * r};
-}
-
-// D(z) = (z - R(z))/sqrt(2 pi), written as (z - z0) times a fitted positive factor.
-// GELU'(x) = 1 + e^(-z^2/2) D(z) for x >= 0 and -e^(-z^2/2) D(z) for x < 0.
-template <bool fast>
-GELU_HD float exact_grad_factor(const TailPoint& p) {
-    const float dz = (p.zc + GRAD_ROOT_EXACT_HI) + GRAD_ROOT_EXACT_LO;  // z - z0, exact near z0
-    return dz * (fast ? grad_tail_fast(p.u) : grad_tail_accurate(p.u));
 }
 
 template <Approx A, bool fast>
@@ -145,12 +137,12 @@ struct Gelu<Approx::Exact, false> {
         const ExpParts e = gauss_parts(zc);
         const float zq = scale2(fmaf(sz, e.em1, sz), e.k);
         const float tail = x < 0.0f ? -zq : x - zq;
-        return finish_forward<false>(x, fabsf(x) < CENTRAL ? central : tail, C_EXACT);
+        return finish_forward<false>(x, fabsf(x) < CENTRAL ? central : tail);
     }
     // dy e^(-z^2/2) D(z): the product dy D(z) is carried in two floats so that
     // only the final multiply-add rounds.
     static GELU_HD float backward(float x, float dy) {
-        const TailPoint p = tail_point<false>(x);
+        const TailPoint p = tail_point(x);
         const ExpParts e = gauss_parts(p.zc);
         // z - z0 and D = (z - z0) P(u) in two floats. Fast2Sum is exact here: the
         // tail is only used for z >= 0.375, where z - z0_hi is exact (Sterbenz)
@@ -174,24 +166,33 @@ struct Gelu<Approx::Exact, false> {
     }
 };
 
+// Fast flavour: z = min(|x|, 15) (a NaN passes through), r = 1/(z + K) on the
+// special function unit, u = r S + O. The fitted tails carry a factor 2^-64 that
+// cancels the 2^64 in e^(-z^2/2) 2^64, which keeps that exponential normal (the
+// unit flushes subnormals) for every z <= 15.
+struct FastTail {
+    float zc, u, gauss;  // gauss = e^(-z^2/2) 2^64
+};
+
+GELU_HD FastTail fast_tail(float x) {
+    const float ax = fabsf(x);
+    const float zc = ax > 15.0f ? 15.0f : ax;
+    const float r = approx_rcp(zc + TAIL_K);
+    return {zc, fmaf(r, FAST_R_SCALE, FAST_R_OFFSET), approx_exp2(fmaf(zc * zc, -0.5f * LOG2E, 64.0f))};
+}
+
 template <>
 struct Gelu<Approx::Exact, true> {
-    // e^(-z^2/2) 2^64, normal for every clamped z, so the product with dy below keeps
-    // its precision when e^(-z^2/2) alone would be subnormal.
-    static GELU_HD float scaled_gauss(float zc) {
-        return approx_exp2(fmaf(zc * zc, -0.5f * LOG2E, 64.0f));
-    }
     static GELU_HD float forward(float x) {
-        const TailPoint p = tail_point<true>(x);
-        const float zm = p.zc * (mills_fast(p.u) * p.r);
-        const float zq = zm * scaled_gauss(p.zc) * 5.42101086e-20f;  // * 2^-64
-        return finish_forward<true>(x, x < 0.0f ? -zq : x - zq, C_EXACT);
+        const FastTail t = fast_tail(x);
+        const float zq = t.zc * mills_fast(t.u) * t.gauss;  // z Q(z)
+        return finish_forward<true>(x, x < 0.0f ? -zq : x - zq);
     }
     static GELU_HD float backward(float x, float dy) {
-        const TailPoint p = tail_point<true>(x);
-        const float ed = exact_grad_factor<true>(p) * dy * scaled_gauss(p.zc) * 5.42101086e-20f;
-        const float dx = x < 0.0f ? -ed : dy + ed;
-        return x != x ? x + dy : dx;
+        const FastTail t = fast_tail(x);
+        const float d = ((t.zc + GRAD_ROOT_EXACT_HI) + GRAD_ROOT_EXACT_LO) * grad_tail_fast(t.u);
+        const float ed = dy * d * t.gauss;  // dy e^(-z^2/2) D(z)
+        return x < 0.0f ? -ed : dy + ed;
     }
 };
 
@@ -217,7 +218,6 @@ GELU_HD DoubleFloat cubic(float x, float b_hi, float b_lo) {
 
 struct TanhForm {
     static constexpr float CLAMP = 11.5f;  // |v(11.5)| = 126.9
-    static constexpr float C = C_EXACT;
     static constexpr float ROOT_HI = GRAD_ROOT_TANH_HI;
     static constexpr float ROOT_LO = GRAD_ROOT_TANH_LO;
     static constexpr float ROOT_SCALE = ROOT_TANH_SCALE;
@@ -233,7 +233,6 @@ struct TanhForm {
 
 struct SigmoidForm {
     static constexpr float CLAMP = 70.0f;  // |v(70)| = 119.1
-    static constexpr float C = C_SIGMOID;
     static constexpr float ROOT_HI = GRAD_ROOT_SIGMOID_HI;
     static constexpr float ROOT_LO = GRAD_ROOT_SIGMOID_LO;
     static constexpr float ROOT_SCALE = ROOT_SIGMOID_SCALE;
@@ -250,22 +249,18 @@ struct SigmoidForm {
     }
 };
 
-// w = e^-|v| as 2^k (1 + em1) (accurate) or a float (fast), and 1 + w.
+// Accurate flavour: w = e^-|v| = 2^k (1 + em1), and 1 + w.
 struct Logistic {
     float xc;   // x clamped to [-CLAMP, CLAMP]
     float w;    // e^-|v|
     float den;  // 1 + w
-    float em1;  // accurate only: w = 2^k (1 + em1)
+    float em1;
     int k;
 };
 
-template <class F, bool fast>
+template <class F>
 GELU_HD Logistic logistic(float x) {
     const float xc = fminf(fmaxf(x, -F::CLAMP), F::CLAMP);
-    if (fast) {
-        const float w = approx_exp2(-fabsf(F::v_fast(xc)) * LOG2E);
-        return {xc, w, 1.0f + w, 0.0f, 0};
-    }
     const DoubleFloat v = F::v(xc);
     const bool pos = xc >= 0.0f;
     const ExpParts e = exp_parts(pos ? -v.hi : v.hi, pos ? -v.lo : v.lo);
@@ -291,21 +286,32 @@ GELU_HD bool in_root_window(float x) { return x >= ROOT_WINDOW_LO && x <= ROOT_W
 template <class F, bool fast>
 struct LogisticGelu;
 
+// Fast flavour: x is clamped below only (a NaN passes through; above, w = e^-|v|
+// reaches 0 by itself), and w is computed as w 2^64 so that it stays normal.
 template <class F>
 struct LogisticGelu<F, true> {
+    struct Parts {
+        float xc, ws, sp;  // ws = e^-|v| 2^64, sp = sigma(|v|) = 1/(1 + w)
+    };
+    static GELU_HD Parts parts(float x) {
+        const float xc = x < -F::CLAMP ? -F::CLAMP : x;
+        const float ws = approx_exp2(fmaf(-fabsf(F::v_fast(xc)), LOG2E, 64.0f));
+        return {xc, ws, approx_rcp(fmaf(ws, 5.42101086e-20f, 1.0f))};
+    }
     static GELU_HD float forward(float x) {
-        const Logistic l = logistic<F, true>(x);
-        const float s = approx_rcp(l.den);
-        return finish_forward<true>(x, x >= 0.0f ? x * s : l.xc * l.w * s, F::C);
+        const Parts p = parts(x);
+        const float y = x >= 0.0f ? x * p.sp : (p.xc * 5.42101086e-20f) * p.ws * p.sp;
+        return finish_forward<true>(x, y);
     }
     static GELU_HD float backward(float x, float dy) {
-        const Logistic l = logistic<F, true>(x);
-        const float sp = approx_rcp(l.den);  // sigma(|v|)
-        const float sm = l.w * sp;           // sigma(-|v|)
-        const float xdv = l.xc * F::dv(l.xc);
-        const float g = x >= 0.0f ? fmaf(xdv * sp, sm, sp) : sm * fmaf(xdv, sp, 1.0f);
-        const float dx = in_root_window(x) ? logistic_grad_root<F, true>(x, dy) : dy * g;
-        return x != x ? x + dy : dx;
+        const Parts p = parts(x);
+        const float xb = fminf(p.xc, F::CLAMP);
+        const float xdv = xb * F::dv(xb);
+        const float sms = p.ws * p.sp;  // sigma(-|v|) 2^64
+        const float pos = dy * fmaf(xdv * p.sp, sms * 5.42101086e-20f, p.sp);
+        const float neg = (dy * 5.42101086e-20f) * (sms * fmaf(xdv, p.sp, 1.0f));
+        const float dx = x >= 0.0f ? pos : neg;
+        return in_root_window(x) ? logistic_grad_root<F, true>(x, dy) : dx;
     }
 };
 
@@ -326,14 +332,14 @@ GELU_HD SigmaPlus sigma_plus(const Logistic& l) {
 template <class F>
 struct LogisticGelu<F, false> {
     static GELU_HD float forward(float x) {
-        const Logistic l = logistic<F, false>(x);
+        const Logistic l = logistic<F>(x);
         const SigmaPlus sp = sigma_plus(l);
         const float a = fmaf(l.xc, l.em1, l.xc);  // x (1 + em1)
         const float y = x >= 0.0f ? fmaf(x, sp.hi, l.xc * sp.lo) : scale2(fmaf(a, sp.hi, a * sp.lo), l.k);
-        return finish_forward<false>(x, y, F::C);
+        return finish_forward<false>(x, y);
     }
     static GELU_HD float backward(float x, float dy) {
-        const Logistic l = logistic<F, false>(x);
+        const Logistic l = logistic<F>(x);
         const SigmaPlus sp = sigma_plus(l);
         const DoubleFloat xdv = F::xdv(l.xc);
         float dx;
@@ -342,9 +348,9 @@ struct LogisticGelu<F, false> {
         } else {
             const float p = xdv.hi * sp.hi;
             const float p_lo = fmaf(xdv.hi, sp.hi, -p) + fmaf(xdv.hi, sp.lo, xdv.lo * sp.hi);
-            const float i = p + 1.0f;  // |p| >= 1 outside the root window
-            const float i_lo = ((p - i) + 1.0f) + p_lo;
-            const float t = fmaf(sp.hi, i, fmaf(sp.hi, i_lo, sp.lo * i)) * dy;
+            const DoubleFloat i = two_sum(p, 1.0f);
+            const float i_lo = i.lo + p_lo;
+            const float t = fmaf(sp.hi, i.hi, fmaf(sp.hi, i_lo, sp.lo * i.hi)) * dy;
             dx = scale2(fmaf(t, l.em1, t), l.k);  // dy w sigma(|v|) (1 + x v' sigma(|v|))
         }
         dx = in_root_window(x) ? logistic_grad_root<F, false>(x, dy) : dx;

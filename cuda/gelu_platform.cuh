@@ -30,12 +30,19 @@ GELU_HD float bits_to_float(uint32_t bits) {
 // 2^n for n in [-126, 127], built exactly from its bits.
 GELU_HD float pow2i(int n) { return bits_to_float(uint32_t(n + 127) << 23); }
 
-// m * 2^k with a single rounding, also when the result is subnormal: the first
-// product stays normal (exact), only the second can round. k >= -190.
-GELU_HD float scale2(float m, int k) {
-    const int k2 = k < -100 ? -64 : 0;
-    return m * pow2i(k - k2) * pow2i(k2);
+GELU_HD int float_to_bits(float f) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_int(f);
+#else
+    int b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+#endif
 }
+
+// m * 2^k with a single rounding, also when the result is subnormal: the first
+// product stays normal (exact), only the second can round. -190 <= k <= 63.
+GELU_HD float scale2(float m, int k) { return m * pow2i(k + 64) * 5.42101086e-20f; }
 
 // Polynomial c0 + c1 t + c2 t^2 + ... by Horner's rule with fused multiply-adds.
 GELU_HD float horner(float, float c0) { return c0; }
@@ -47,14 +54,16 @@ GELU_HD float horner(float t, float c0, Rest... rest) {
 // 2^a and 1/a on the special function unit (relative error about 2^-22). Only the
 // fp16/bf16 kernels use them: their results are rounded to 8 or 11 bits, and the
 // MUFU saves the issue slots a polynomial would cost. The host build uses the
-// correctly rounded libm equivalents.
+// correctly rounded libm equivalents. Subnormal results flush to zero (the
+// callers scale so that the results they need stay normal).
 GELU_HD float approx_exp2(float a) {
 #if defined(__CUDA_ARCH__)
     float r;
-    asm("ex2.approx.f32 %0, %1;" : "=f"(r) : "f"(a));
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(a));
     return r;
 #else
-    return std::exp2(a);
+    const float r = std::exp2(a);
+    return std::fabs(r) < 1.17549435e-38f ? 0.0f : r;
 #endif
 }
 

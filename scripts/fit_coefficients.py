@@ -108,6 +108,20 @@ def tail_map(K, zmin, zmax):
     return (lambda u: (c0 - K * u) / (u - c1)), c1, c0
 
 
+def fast_map_constants(K, zmax):
+    """The fp16/bf16 kernels' variable: u = r S + O with r = 1/(z + K), one FFMA
+    after the reciprocal; z = 0 -> 1, z = zmax -> -1."""
+    r0, r1 = mp.mpf(1) / K, mp.mpf(1) / (zmax + K)
+    s = np.float32(float(2 / (r0 - r1)))
+    o = np.float32(float(1 - r0 * float(s)))
+    return s, o
+
+
+def fast_map(K, s, o):
+    S, O, K = mp.mpf(float(s)), mp.mpf(float(o)), mp.mpf(K)
+    return lambda u: 1 / ((u - O) / S) - K
+
+
 def in_tail_variable(f, zmap):
     return lambda u: f(zmap(u))
 
@@ -137,9 +151,12 @@ def root_poly(grad, root, xmap):
     return f
 
 
-FWD_K = float(sys.argv[2]) if len(sys.argv) > 2 else 1.5
-ZQ_DEG = int(sys.argv[3]) if len(sys.argv) > 3 else 10
-CENTRAL_DEG = int(sys.argv[4]) if len(sys.argv) > 4 else 4
+# Tuned by measuring the fp32 errors on the host path (tests/host_accuracy.rs).
+FWD_K = 1.5        # the accurate forward tail's rational map
+ZQ_DEG = 10        # its polynomial degree
+CENTRAL = 0.75     # |x| below which the accurate forward uses a series
+CENTRAL_DEG = 4
+FAST_SCALE = mp.mpf(2) ** -64  # folded into the fast tails (their e^(-z^2/2) is scaled by 2^64)
 
 
 # Polynomials whose constant term is kept in two floats (the fp32 tails, where the
@@ -212,9 +229,12 @@ def main():
     emit_const(out, "TAIL_K", K, "u = (TAIL_C1 z + TAIL_C0) / (z + TAIL_K) maps z in [0, 15] to [-1, 1]")
     emit_const(out, "TAIL_C1", c1, "")
     emit_const(out, "TAIL_C0", c0, "")
-    CENTRAL = float(sys.argv[5]) if len(sys.argv) > 5 else 0.75
     emit_const(out, "CENTRAL", np.float32(CENTRAL), "the accurate forward uses a series for |x| < CENTRAL")
     emit_const(out, "CENTRAL_GRAD_LO", np.float32(-0.375), "the accurate backward uses one for CENTRAL_GRAD_LO < x < CENTRAL")
+    rs, ro = fast_map_constants(float(K), 15)
+    emit_const(out, "FAST_R_SCALE", rs, "u = r FAST_R_SCALE + FAST_R_OFFSET, r = 1/(z + TAIL_K), maps z in [0, 15] to [-1, 1]")
+    emit_const(out, "FAST_R_OFFSET", ro, "")
+    fastmap = fast_map(float(K), rs, ro)
     FK = np.float32(FWD_K)
     fmap, f1, f0 = tail_map(float(FK), CENTRAL, 15)
     emit_const(out, "FWD_TAIL_K", FK, "u = (FWD_TAIL_C1 z + FWD_TAIL_C0) / (z + FWD_TAIL_K) maps [CENTRAL, 15] to [-1, 1]")
@@ -248,7 +268,6 @@ def main():
         emit_const(out, f"ROOT_{key}_OFFSET", o, "")
     out.append("")
     report = []
-    mills_u = in_tail_variable(lambda z: (z + float(K)) * mills(z) / SQRT_2PI, zmap)
     grad_u = in_tail_variable(grad_tail, zmap)
     zq_u = in_tail_variable(lambda z: z * mills(z) / SQRT_2PI, fmap)
     plan = [
@@ -257,9 +276,11 @@ def main():
         ("central_grad_accurate", central_grad, 0, CENTRAL ** 2, CENTRAL_DEG + 1,
          "P(s): (GELU'(x) - 1/2) / x = 2/sqrt(2 pi) + s P(s), s = x^2 < CENTRAL^2; fp32 kernels"),
         ("zq_accurate", zq_u, -1, 1, ZQ_DEG, "z R(z) / sqrt(2 pi) = e^(z^2/2) z (1 - Phi(z)) in u, z in [CENTRAL, 15]; fp32"),
-        ("mills_fast", mills_u, -1, 1, 8, "(z + K) R(z) / sqrt(2 pi), R the Mills ratio, in u; fp16/bf16 kernels"),
+        ("mills_fast", in_tail_variable(lambda z: FAST_SCALE * mills(z) / SQRT_2PI, fastmap), -1, 1, 7,
+         "2^-64 R(z) / sqrt(2 pi), R the Mills ratio, in the fast u; fp16/bf16 kernels"),
         ("grad_tail_accurate", grad_u, -1, 1, 10, "(z - R(z)) / sqrt(2 pi) / (z - z0) in u; fp32 kernels"),
-        ("grad_tail_fast", grad_u, -1, 1, 7, "same, fewer terms; fp16/bf16 kernels"),
+        ("grad_tail_fast", in_tail_variable(lambda z: FAST_SCALE * grad_tail(z), fastmap), -1, 1, 6,
+         "2^-64 (z - R(z)) / sqrt(2 pi) / (z - z0) in the fast u; fp16/bf16 kernels"),
     ]
     for key, grad, root in [("TANH", grad_tanh, ROOT_TANH), ("SIGMOID", grad_sigmoid, ROOT_SIGMOID)]:
         f = root_poly(grad, root, maps[key])

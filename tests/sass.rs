@@ -111,7 +111,7 @@ fn fatbin_holds_every_target_architecture() {
     }
     let newest = env!("GELU_ARCHS")
         .split(',')
-        .last()
+        .next_back()
         .expect("an architecture");
     let ptx_line = format!("sm_{newest}.ptx");
     assert!(
