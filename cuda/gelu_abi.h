@@ -16,7 +16,15 @@ extern "C" {
 /* Vectors each thread keeps in flight per loop iteration. */
 #define GELU_UNROLL 2
 
-typedef enum gelu_op { GELU_OP_FORWARD = 0, GELU_OP_BACKWARD = 1 } gelu_op;
+typedef enum gelu_op {
+    GELU_OP_FORWARD = 0,       /* y = GELU(x) */
+    GELU_OP_BACKWARD = 1,      /* dx = dy GELU'(x) */
+    GELU_OP_BIAS_FORWARD = 2,  /* y = GELU(x + b), optionally pre = x + b */
+    GELU_OP_BIAS_BACKWARD = 3, /* dx = dy GELU'(pre), and per-chunk column sums of dx */
+    GELU_OP_DBIAS_REDUCE = 4,  /* db = the sum of those chunk sums (approx ignored) */
+    GELU_OP_GEGLU_FORWARD = 5, /* out = GELU(a) g */
+    GELU_OP_GEGLU_BACKWARD = 6 /* da = dout g GELU'(a), dg = dout GELU(a) */
+} gelu_op;
 
 typedef enum gelu_approx {
     GELU_APPROX_EXACT = 0,
@@ -37,6 +45,26 @@ typedef struct gelu_host_launch {
     uint64_t last;
 } gelu_host_launch;
 
+/* Operands of the row-structured kernels (every op but FORWARD and BACKWARD, which
+ * take (x, y, n) and (x, dy, dx, n)). Each operand is a matrix of `rows` rows and
+ * `cols` columns; row r of an operand starts stride * r elements after its base, so
+ * a stride of 0 repeats one row (a bias). The roles, by op:
+ *   BIAS_FORWARD    in {x, b}         out {y, pre or NULL}
+ *   BIAS_BACKWARD   in {pre, dy}      out {dx}    partial[chunk * cols + c], chunk_rows
+ *   DBIAS_REDUCE    partial           out {db}    rows = number of chunks
+ *   GEGLU_FORWARD   in {a, g}         out {out}
+ *   GEGLU_BACKWARD  in {a, g, dout}   out {da, dg} */
+typedef struct gelu_rows_args {
+    const void* in[3];
+    uint64_t in_stride[3];
+    void* out[2];
+    uint64_t out_stride[2];
+    float* partial;
+    uint64_t rows;
+    uint64_t cols;
+    uint64_t chunk_rows;
+} gelu_rows_args;
+
 /* Name of the device kernel for (op, approx, dtype), or NULL if out of range. */
 const char* gelu_kernel_name(gelu_op op, gelu_approx approx, gelu_dtype dtype);
 
@@ -47,6 +75,10 @@ gelu_status gelu_host_forward(gelu_approx approx, gelu_dtype dtype, const void* 
 /* dx[i] = dy[i] * GELU'(x[i]) for i < n. dx may equal dy or x. */
 gelu_status gelu_host_backward(gelu_approx approx, gelu_dtype dtype, const void* x,
                                const void* dy, void* dx, uint64_t n, gelu_host_launch launch);
+
+/* A row-structured op (see gelu_rows_args). */
+gelu_status gelu_host_rows(gelu_op op, gelu_approx approx, gelu_dtype dtype,
+                           const gelu_rows_args* args, gelu_host_launch launch);
 
 #ifdef __cplusplus
 }

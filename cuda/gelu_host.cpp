@@ -37,6 +37,33 @@ extern "C" gelu_status GELU_HOST_VARIANT(gelu_host_forward)(gelu_approx approx, 
     return GELU_STATUS_INVALID_ARGUMENT;
 }
 
+extern "C" gelu_status GELU_HOST_VARIANT(gelu_host_rows)(gelu_op op, gelu_approx approx,
+                                                         gelu_dtype dtype,
+                                                         const gelu_rows_args* args,
+                                                         gelu_host_launch launch) {
+    if (!valid(launch) || args == nullptr) return GELU_STATUS_INVALID_ARGUMENT;
+#define GELU_ROWS_CASE(approx_, dtype_, name, OP, body)                                \
+    if (op == OP) {                                                                    \
+        emulate(launch, [&](uint64_t t, uint64_t threads) { GELU_UNPAREN body(*args, t, threads); }); \
+        return GELU_STATUS_OK;                                                         \
+    }
+#define GELU_ROWS_ROW(approx_, A, dtype_, T)                                          \
+    if (approx == approx_of(gelu::Approx::A) && dtype == dtype_of<T>()) {              \
+        GELU_ROWS_OPS(GELU_ROWS_CASE, approx_, A, dtype_, T)                            \
+    }
+    GELU_VARIANTS(GELU_ROWS_ROW)
+#undef GELU_ROWS_ROW
+#undef GELU_ROWS_CASE
+#define GELU_REDUCE_CASE(dtype_, T)                                                    \
+    if (op == GELU_OP_DBIAS_REDUCE && dtype == dtype_of<T>()) {                         \
+        emulate(launch, [&](uint64_t t, uint64_t threads) { gelu::dbias_reduce<T>(*args, t, threads); }); \
+        return GELU_STATUS_OK;                                                         \
+    }
+    GELU_DTYPES(GELU_REDUCE_CASE)
+#undef GELU_REDUCE_CASE
+    return GELU_STATUS_INVALID_ARGUMENT;
+}
+
 extern "C" gelu_status GELU_HOST_VARIANT(gelu_host_backward)(gelu_approx approx, gelu_dtype dtype, const void* x,
                                           const void* dy, void* dx, uint64_t n,
                                           gelu_host_launch launch) {

@@ -9,13 +9,22 @@ using gelu_host::approx_of;
 using gelu_host::dtype_of;
 
 extern "C" const char* gelu_kernel_name(gelu_op op, gelu_approx approx, gelu_dtype dtype) {
-#define GELU_NAME_CASE(approx_, A, dtype_, T)                                                \
-    if (approx == approx_of(gelu::Approx::A) && dtype == dtype_of<T>())                              \
-        return op == GELU_OP_FORWARD    ? GELU_STRINGIFY(GELU_FORWARD_NAME(approx_, dtype_))   \
-               : op == GELU_OP_BACKWARD ? GELU_STRINGIFY(GELU_BACKWARD_NAME(approx_, dtype_)) \
-                                        : nullptr;
-    GELU_VARIANTS(GELU_NAME_CASE)
-#undef GELU_NAME_CASE
+#define GELU_ROWS_NAME(approx_, dtype_, name, OP, body) \
+    if (op == OP) return GELU_STRINGIFY(GELU_KERNEL_NAME(name, approx_, dtype_));
+#define GELU_NAME_ROW(approx_, A, dtype_, T)                                                  \
+    if (approx == approx_of(gelu::Approx::A) && dtype == dtype_of<T>()) {                      \
+        if (op == GELU_OP_FORWARD) return GELU_STRINGIFY(GELU_KERNEL_NAME(forward, approx_, dtype_)); \
+        if (op == GELU_OP_BACKWARD) return GELU_STRINGIFY(GELU_KERNEL_NAME(backward, approx_, dtype_)); \
+        GELU_ROWS_OPS(GELU_ROWS_NAME, approx_, A, dtype_, T)                                    \
+    }
+    GELU_VARIANTS(GELU_NAME_ROW)
+#undef GELU_NAME_ROW
+#undef GELU_ROWS_NAME
+    const bool known_approx = approx == GELU_APPROX_EXACT || approx == GELU_APPROX_TANH || approx == GELU_APPROX_SIGMOID;
+#define GELU_REDUCE_NAME_CASE(dtype_, T) \
+    if (op == GELU_OP_DBIAS_REDUCE && known_approx && dtype == dtype_of<T>()) return GELU_STRINGIFY(GELU_REDUCE_NAME(dtype_));
+    GELU_DTYPES(GELU_REDUCE_NAME_CASE)
+#undef GELU_REDUCE_NAME_CASE
     return nullptr;
 }
 
@@ -47,4 +56,12 @@ extern "C" gelu_status gelu_host_backward(gelu_approx approx, gelu_dtype dtype, 
     if (cpu_has_fma()) return gelu_host_backward_fma(approx, dtype, x, dy, dx, n, launch);
 #endif
     return gelu_host_backward_generic(approx, dtype, x, dy, dx, n, launch);
+}
+
+extern "C" gelu_status gelu_host_rows(gelu_op op, gelu_approx approx, gelu_dtype dtype,
+                                      const gelu_rows_args* args, gelu_host_launch launch) {
+#if defined(GELU_HOST_HAS_FMA_VARIANT)
+    if (cpu_has_fma()) return gelu_host_rows_fma(op, approx, dtype, args, launch);
+#endif
+    return gelu_host_rows_generic(op, approx, dtype, args, launch);
 }

@@ -1,10 +1,12 @@
 // Kernel bodies and the table that instantiates every (operation, approximation,
-// dtype). gelu_kernels.cu turns each row into two __global__ entry points;
-// gelu_host.cpp turns the same rows into the host dispatch and the name table.
+// dtype). gelu_kernels.cu turns each row into its __global__ entry points;
+// gelu_host.cpp and gelu_host_dispatch.cpp turn the same rows into the host
+// dispatch and the name table.
 #pragma once
 
 #include <type_traits>
 
+#include "gelu_fused.cuh"
 #include "gelu_math.cuh"
 #include "pointwise.cuh"
 
@@ -20,36 +22,58 @@
     X(sigmoid, Sigmoid, f16, __half)                  \
     X(sigmoid, Sigmoid, bf16, __nv_bfloat16)
 
-#define GELU_FORWARD_NAME(approx, dtype) gelu_forward_##approx##_##dtype
-#define GELU_BACKWARD_NAME(approx, dtype) gelu_backward_##approx##_##dtype
+// X(dtype name, storage type): the approximation-independent kernels.
+#define GELU_DTYPES(X)  \
+    X(f32, float)       \
+    X(f16, __half)      \
+    X(bf16, __nv_bfloat16)
+
+// Kernel names: gelu_<op>_<approx>_<dtype>, and gelu_dbias_reduce_<dtype>.
+#define GELU_KERNEL_NAME(op, approx, dtype) gelu_##op##_##approx##_##dtype
+#define GELU_REDUCE_NAME(dtype) gelu_dbias_reduce_##dtype
+
+// The row-structured ops of one row of GELU_VARIANTS:
+// X(approx name, dtype name, op name, ABI op, (body)), the body a template taking
+// (const gelu_rows_args&, thread, thread count).
+#define GELU_ROWS_OPS(X, approx, A, dtype, T)                                                  \
+    X(approx, dtype, bias_forward, GELU_OP_BIAS_FORWARD,                                       \
+      (gelu::pointwise_rows<T, gelu::BiasForwardOp<gelu::GeluFor<T, gelu::Approx::A>>>))       \
+    X(approx, dtype, bias_backward, GELU_OP_BIAS_BACKWARD,                                     \
+      (gelu::dbias_partial<T, gelu::GeluFor<T, gelu::Approx::A>>))                             \
+    X(approx, dtype, geglu_forward, GELU_OP_GEGLU_FORWARD,                                     \
+      (gelu::pointwise_rows<T, gelu::GegluForwardOp<gelu::GeluFor<T, gelu::Approx::A>>>))      \
+    X(approx, dtype, geglu_backward, GELU_OP_GEGLU_BACKWARD,                                   \
+      (gelu::pointwise_rows<T, gelu::GegluBackwardOp<gelu::GeluFor<T, gelu::Approx::A>>>))
+
+#define GELU_UNPAREN(...) __VA_ARGS__
 
 namespace gelu {
 
 // fp32 storage gets the accurate flavour, fp16/bf16 the fast one (gelu_math.cuh).
-template <class T>
-constexpr bool fast_math_for = !std::is_same<T, float>::value;
-
 template <class T, Approx A>
+using GeluFor = Gelu<A, !std::is_same<T, float>::value>;
+
+template <class G>
 struct ForwardOp {
-    static GELU_HD float apply(const float (&v)[1]) { return Gelu<A, fast_math_for<T>>::forward(v[0]); }
+    static constexpr int NIN = 1, NOUT = 1;
+    static GELU_HD void apply(const float (&in)[1], float (&out)[1]) { out[0] = G::forward(in[0]); }
 };
 
-template <class T, Approx A>
+template <class G>
 struct BackwardOp {
-    static GELU_HD float apply(const float (&v)[2]) {
-        return Gelu<A, fast_math_for<T>>::backward(v[0], v[1]);
-    }
+    static constexpr int NIN = 2, NOUT = 1;
+    static GELU_HD void apply(const float (&in)[2], float (&out)[1]) { out[0] = G::backward(in[0], in[1]); }
 };
 
 template <class T, Approx A>
 GELU_HD void forward_body(const T* x, T* y, uint64_t n, uint64_t tid, uint64_t nthreads) {
-    pointwise<T, ForwardOp<T, A>, 1>({{x}, y, n}, tid, nthreads);
+    pointwise<T, ForwardOp<GeluFor<T, A>>, 1>({{x}, y, n}, tid, nthreads);
 }
 
 template <class T, Approx A>
 GELU_HD void backward_body(const T* x, const T* dy, T* dx, uint64_t n, uint64_t tid,
                            uint64_t nthreads) {
-    pointwise<T, BackwardOp<T, A>, 2>({{x, dy}, dx, n}, tid, nthreads);
+    pointwise<T, BackwardOp<GeluFor<T, A>>, 2>({{x, dy}, dx, n}, tid, nthreads);
 }
 
 }  // namespace gelu

@@ -52,7 +52,8 @@ impl KernelSet {
             .map_err(GeluError::ModuleLoad)?;
         let sms =
             ctx.attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
-        let mut kernels = Vec::with_capacity(OPS.len() * 9);
+        let mut kernels =
+            Vec::with_capacity(OPS.len() * Approximation::ALL.len() * DType::ALL.len());
         for op in OPS {
             for approx in Approximation::ALL {
                 for dtype in DType::ALL {
@@ -102,7 +103,7 @@ fn grid_blocks(n: usize, elem_bytes: usize, resident_blocks: u32) -> u32 {
     n.div_ceil(per_block).clamp(1, resident_blocks as usize) as u32
 }
 
-fn check_context(
+pub(crate) fn check_context(
     stream: &CudaStream,
     operand: &'static str,
     other: &CudaStream,
@@ -140,6 +141,40 @@ fn launch<T: GeluFloat>(
             0,
             stream.cu_stream(),
             params,
+        )
+    }?;
+    Ok(())
+}
+
+/// Launches a row-structured kernel (the fused ops): one work item per thread and
+/// grid-stride loop, at most the resident blocks.
+pub(crate) fn launch_rows<T: GeluFloat>(
+    stream: &CudaStream,
+    approx: Approximation,
+    call: &crate::fused::RowsCall,
+) -> Result<(), GeluError> {
+    if call.items == 0 {
+        return Ok(());
+    }
+    let set = kernel_set(stream.context())?;
+    let kernel = &set.kernels[index(call.op, approx, T::DTYPE)];
+    let grid = call
+        .items
+        .div_ceil(BLOCK as u64)
+        .clamp(1, kernel.resident_blocks as u64) as u32;
+    stream.context().bind_to_thread()?;
+    let mut params = [arg(&call.args)];
+    // SAFETY: the kernel takes one gelu_rows_args by value; its pointers are device
+    // addresses of buffers the caller validated against the shape and keeps alive
+    // and ordered on `stream` (their guards outlive this call).
+    unsafe {
+        result::launch_kernel(
+            kernel.function.cu_function(),
+            (grid, 1, 1),
+            (BLOCK, 1, 1),
+            0,
+            stream.cu_stream(),
+            &mut params,
         )
     }?;
     Ok(())

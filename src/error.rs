@@ -13,6 +13,29 @@ pub enum GeluError {
         /// Its length.
         actual: usize,
     },
+    /// A buffer's length is not a whole number of rows of `cols` elements, or
+    /// `cols` is 0.
+    NotAMatrix {
+        /// The operand.
+        operand: &'static str,
+        /// Its length.
+        len: usize,
+        /// The row length asked for.
+        cols: usize,
+    },
+    /// GeGLU splits the last dimension into two halves: it must be even.
+    OddLastDimension {
+        /// The last dimension given.
+        cols: usize,
+    },
+    /// The bias-gradient workspace is smaller than
+    /// [`bias_gelu_backward_workspace_len`](crate::bias_gelu_backward_workspace_len) asks.
+    WorkspaceTooSmall {
+        /// Elements needed.
+        required: usize,
+        /// Elements given.
+        actual: usize,
+    },
     /// A buffer belongs to a different CUDA context than the stream.
     ContextMismatch {
         /// The operand that belongs elsewhere.
@@ -39,6 +62,18 @@ impl std::fmt::Display for GeluError {
             } => write!(
                 f,
                 "length mismatch: `{operand}` has {actual} elements, expected {expected}"
+            ),
+            Self::NotAMatrix { operand, len, cols } => write!(
+                f,
+                "`{operand}` has {len} elements, not a whole number of rows of {cols}"
+            ),
+            Self::OddLastDimension { cols } => write!(
+                f,
+                "GeGLU needs an even last dimension to split in halves, got {cols}"
+            ),
+            Self::WorkspaceTooSmall { required, actual } => write!(
+                f,
+                "the dbias workspace holds {actual} floats, {required} are needed"
             ),
             Self::ContextMismatch { operand } => write!(
                 f,
@@ -80,5 +115,18 @@ pub(crate) fn check_len(
             expected,
             actual,
         })
+    }
+}
+
+/// The number of rows of a `len`-element buffer of rows of `cols`.
+pub(crate) fn matrix_rows(
+    operand: &'static str,
+    len: usize,
+    cols: usize,
+) -> Result<usize, GeluError> {
+    if cols == 0 || len % cols != 0 {
+        Err(GeluError::NotAMatrix { operand, len, cols })
+    } else {
+        Ok(len / cols)
     }
 }

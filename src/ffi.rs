@@ -12,6 +12,11 @@ pub const GELU_UNROLL: u32 = 2;
 pub enum gelu_op {
     GELU_OP_FORWARD = 0,
     GELU_OP_BACKWARD = 1,
+    GELU_OP_BIAS_FORWARD = 2,
+    GELU_OP_BIAS_BACKWARD = 3,
+    GELU_OP_DBIAS_REDUCE = 4,
+    GELU_OP_GEGLU_FORWARD = 5,
+    GELU_OP_GEGLU_BACKWARD = 6,
 }
 #[repr(u32)]
 #[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
@@ -40,6 +45,18 @@ pub struct gelu_host_launch {
     pub first: u64,
     pub last: u64,
 }
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct gelu_rows_args {
+    pub in_: [*const ::std::os::raw::c_void; 3usize],
+    pub in_stride: [u64; 3usize],
+    pub out: [*mut ::std::os::raw::c_void; 2usize],
+    pub out_stride: [u64; 2usize],
+    pub partial: *mut f32,
+    pub rows: u64,
+    pub cols: u64,
+    pub chunk_rows: u64,
+}
 unsafe extern "C" {
     pub fn gelu_kernel_name(
         op: gelu_op,
@@ -65,6 +82,15 @@ unsafe extern "C" {
         dy: *const ::std::os::raw::c_void,
         dx: *mut ::std::os::raw::c_void,
         n: u64,
+        launch: gelu_host_launch,
+    ) -> gelu_status;
+}
+unsafe extern "C" {
+    pub fn gelu_host_rows(
+        op: gelu_op,
+        approx: gelu_approx,
+        dtype: gelu_dtype,
+        args: *const gelu_rows_args,
         launch: gelu_host_launch,
     ) -> gelu_status;
 }

@@ -16,7 +16,30 @@
 //! ```
 
 use crate::error::check_len;
+use crate::fused::{self, Operand, RowsCall};
 use crate::{ffi, Approximation, GeluError, GeluFloat};
+
+/// The operands of one host launch, read by every worker thread.
+struct SharedArgs(ffi::gelu_rows_args);
+
+// SAFETY: the pointers are only dereferenced by the kernel code, whose writes from
+// different emulated threads go to disjoint elements (see run_rows).
+unsafe impl Sync for SharedArgs {}
+
+impl SharedArgs {
+    /// Through a method, so that closures capture the wrapper, not the field.
+    fn get(&self) -> &ffi::gelu_rows_args {
+        &self.0
+    }
+}
+
+fn operand<T>(s: &[T]) -> Operand {
+    (s.as_ptr() as u64, s.len())
+}
+
+fn operand_mut<T>(s: &mut [T]) -> Operand {
+    (s.as_mut_ptr() as u64, s.len())
+}
 
 /// How the host path emulates a launch: the grid's size in threads and how many
 /// OS threads share them. Results never depend on either; the tests vary both to
@@ -151,6 +174,161 @@ impl HostRunner {
                 )
             }
         });
+    }
+
+    fn run_rows<T: GeluFloat>(&self, approx: Approximation, call: &RowsCall) {
+        if call.items == 0 {
+            return;
+        }
+        let threads = self.grid_threads.unwrap_or_else(|| {
+            call.items
+                .div_ceil(ffi::GELU_BLOCK_THREADS as u64)
+                .min(1024)
+                * ffi::GELU_BLOCK_THREADS as u64
+        });
+        let args = &SharedArgs(call.args);
+        let op = call.op;
+        let items = call.items.min(usize::MAX as u64) as usize;
+        self.run(items, threads, |launch| {
+            let args = args.get();
+            // SAFETY: the plan checked every operand's length against the shape; the
+            // kernel writes each output element (and each partial sum) from exactly
+            // one emulated thread, so the workers' writes are disjoint.
+            unsafe { ffi::gelu_host_rows(op, approx.abi(), T::DTYPE.abi(), args, launch) }
+        });
+    }
+
+    /// `y = GELU(x + b)`, `x` of `rows * bias.len()` elements (see [`crate::bias_gelu_forward`]).
+    pub fn bias_gelu_forward<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &[T],
+        bias: &[T],
+        y: &mut [T],
+    ) -> Result<(), GeluError> {
+        let call =
+            fused::plan_bias_forward(operand(x), operand(bias), operand_mut(y), None, bias.len())?;
+        self.run_rows::<T>(approx, &call);
+        Ok(())
+    }
+
+    /// `y = GELU(x + b)` and `pre = x + b` (see [`crate::bias_gelu_forward_aux`]).
+    pub fn bias_gelu_forward_aux<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &[T],
+        bias: &[T],
+        y: &mut [T],
+        pre: &mut [T],
+    ) -> Result<(), GeluError> {
+        let call = fused::plan_bias_forward(
+            operand(x),
+            operand(bias),
+            operand_mut(y),
+            Some(operand_mut(pre)),
+            bias.len(),
+        )?;
+        self.run_rows::<T>(approx, &call);
+        Ok(())
+    }
+
+    /// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (see [`crate::bias_gelu_backward`]);
+    /// the workspace is allocated here.
+    pub fn bias_gelu_backward<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        pre: &[T],
+        dy: &[T],
+        dx: &mut [T],
+        dbias: &mut [T],
+    ) -> Result<(), GeluError> {
+        let cols = dbias.len();
+        let rows = crate::error::matrix_rows("pre", pre.len(), cols)?;
+        let mut workspace = vec![0.0f32; fused::bias_gelu_backward_workspace_len(rows, cols)];
+        let calls = fused::plan_bias_backward(
+            operand(pre),
+            operand(dy),
+            operand_mut(dx),
+            operand_mut(dbias),
+            operand_mut(&mut workspace),
+            cols,
+        )?;
+        for call in &calls {
+            self.run_rows::<T>(approx, call);
+        }
+        Ok(())
+    }
+
+    /// GeGLU from one `[rows, cols]` buffer (see [`crate::geglu_forward`]).
+    pub fn geglu_forward<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &[T],
+        out: &mut [T],
+        cols: usize,
+    ) -> Result<(), GeluError> {
+        let call = fused::plan_geglu_forward(
+            operand(x),
+            operand_mut(out),
+            cols,
+            std::mem::size_of::<T>(),
+        )?;
+        self.run_rows::<T>(approx, &call);
+        Ok(())
+    }
+
+    /// GeGLU from two buffers (see [`crate::geglu_forward_split`]).
+    pub fn geglu_forward_split<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        a: &[T],
+        g: &[T],
+        out: &mut [T],
+    ) -> Result<(), GeluError> {
+        let call = fused::plan_geglu_forward_split(operand(a), operand(g), operand_mut(out))?;
+        self.run_rows::<T>(approx, &call);
+        Ok(())
+    }
+
+    /// GeGLU backward into one `[rows, cols]` buffer (see [`crate::geglu_backward`]).
+    pub fn geglu_backward<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &[T],
+        dout: &[T],
+        dx: &mut [T],
+        cols: usize,
+    ) -> Result<(), GeluError> {
+        let call = fused::plan_geglu_backward(
+            operand(x),
+            operand(dout),
+            operand_mut(dx),
+            cols,
+            std::mem::size_of::<T>(),
+        )?;
+        self.run_rows::<T>(approx, &call);
+        Ok(())
+    }
+
+    /// GeGLU backward into two buffers (see [`crate::geglu_backward_split`]).
+    pub fn geglu_backward_split<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        a: &[T],
+        g: &[T],
+        dout: &[T],
+        da: &mut [T],
+        dg: &mut [T],
+    ) -> Result<(), GeluError> {
+        let call = fused::plan_geglu_backward_split(
+            operand(a),
+            operand(g),
+            operand(dout),
+            operand_mut(da),
+            operand_mut(dg),
+        )?;
+        self.run_rows::<T>(approx, &call);
+        Ok(())
     }
 
     /// `y = GELU(x)`.

@@ -182,3 +182,72 @@ fn gpu_bad_input_is_a_typed_error() {
     gelu_cuda::forward(s, Approximation::Exact, &empty_x, &mut empty_y).unwrap();
     s.synchronize().unwrap();
 }
+
+#[test]
+fn gpu_fused_ops() {
+    use common::fused::*;
+    let Some(d) = device("gpu_fused_ops") else {
+        return;
+    };
+    // A second stream on the same device: the bias gradient must not depend on it.
+    let other = common::device::Device {
+        ctx: d.ctx.clone(),
+        stream: d.ctx.new_stream().unwrap(),
+    };
+    let s = seed("gpu_fused_ops");
+    check_bias_forward::<f32, _>(&d, s);
+    check_bias_forward::<f16, _>(&d, s);
+    check_bias_forward::<bf16, _>(&d, s);
+    check_bias_backward::<f32, _, _>(&d, &other, s);
+    check_bias_backward::<f16, _, _>(&d, &other, s);
+    check_bias_backward::<bf16, _, _>(&d, &other, s);
+    check_geglu::<f32, _>(&d, s);
+    check_geglu::<f16, _>(&d, s);
+    check_geglu::<bf16, _>(&d, s);
+}
+
+#[test]
+fn gpu_fused_bad_input() {
+    let Some(d) = device("gpu_fused_bad_input") else {
+        return;
+    };
+    let s = &d.stream;
+    let x = s.clone_htod(&[1.0f32; 12]).unwrap();
+    let b = s.clone_htod(&[0.0f32; 5]).unwrap();
+    let mut y = s.alloc_zeros::<f32>(12).unwrap();
+    let err = gelu_cuda::bias_gelu_forward(s, Approximation::Exact, &x, &b, &mut y).unwrap_err();
+    assert!(
+        matches!(err, GeluError::NotAMatrix { operand: "x", .. }),
+        "{err}"
+    );
+    let mut out = s.alloc_zeros::<f32>(6).unwrap();
+    let err = gelu_cuda::geglu_forward(s, Approximation::Exact, &x, &mut out, 3).unwrap_err();
+    assert!(
+        matches!(err, GeluError::OddLastDimension { cols: 3 }),
+        "{err}"
+    );
+    let mut dx = s.alloc_zeros::<f32>(12).unwrap();
+    let mut db = s.alloc_zeros::<f32>(4).unwrap();
+    let mut small = s.alloc_zeros::<f32>(1).unwrap();
+    assert_eq!(gelu_cuda::bias_gelu_backward_workspace_len(3, 4), 4);
+    let err = gelu_cuda::bias_gelu_backward(
+        s,
+        Approximation::Exact,
+        &x,
+        &x,
+        &mut dx,
+        &mut db,
+        &mut small,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::WorkspaceTooSmall {
+                required: 4,
+                actual: 1
+            }
+        ),
+        "{err}"
+    );
+}

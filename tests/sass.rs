@@ -79,21 +79,26 @@ fn every_kernel_uses_128_bit_accesses_and_no_local_memory() {
         return;
     };
     let funcs = sm90_functions(&sass);
+    // 6 ops x 3 approximations x 3 dtypes, plus the dbias reduction per dtype.
     assert_eq!(
         funcs.len(),
-        18,
-        "expected 18 kernels in the sm_90 code, found {:?}",
+        57,
+        "expected 57 kernels in the sm_90 code, found {:?}",
         funcs.keys()
     );
     for (name, code) in &funcs {
+        assert!(
+            !code.contains("LDL") && !code.contains("STL"),
+            "{name}: uses local memory (spills)"
+        );
+        // The reduction reads one f32 partial sum per column and chunk: scalar by design.
+        if name.starts_with("gelu_dbias_reduce_") {
+            continue;
+        }
         assert!(code.contains("LDG.E.128"), "{name}: no 128-bit global load");
         assert!(
             code.contains("STG.E.128"),
             "{name}: no 128-bit global store"
-        );
-        assert!(
-            !code.contains("LDL") && !code.contains("STL"),
-            "{name}: uses local memory (spills)"
         );
     }
 }

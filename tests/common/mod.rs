@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod device;
+pub mod fused;
 pub mod host;
 
 use gelu_cuda::accuracy::{judging_scale, ErrorStats};

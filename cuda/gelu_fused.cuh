@@ -1,0 +1,102 @@
+// The fused training ops, as functors for the pointwise engine plus the two stages
+// of the bias gradient. All arithmetic in f32 (the GELU functors of gelu_math.cuh),
+// each output rounded once to the storage type.
+#pragma once
+
+#include "gelu_math.cuh"
+#include "pointwise.cuh"
+
+namespace gelu {
+
+// y = GELU(s) with s = x + b formed in f32; optionally pre = s (rounded to T: the
+// value bias_backward differentiates at).
+template <class G>
+struct BiasForwardOp {
+    static constexpr int NIN = 2, NOUT = 2;
+    static GELU_HD void apply(const float (&in)[2], float (&out)[2]) {
+        const float s = in[0] + in[1];
+        out[0] = G::forward(s);
+        out[1] = s;
+    }
+};
+
+// out = GELU(a) g.
+template <class G>
+struct GegluForwardOp {
+    static constexpr int NIN = 2, NOUT = 1;
+    static GELU_HD void apply(const float (&in)[2], float (&out)[1]) { out[0] = G::forward(in[0]) * in[1]; }
+};
+
+// da = (dout g) GELU'(a), dg = dout GELU(a).
+template <class G>
+struct GegluBackwardOp {
+    static constexpr int NIN = 3, NOUT = 2;
+    static GELU_HD void apply(const float (&in)[3], float (&out)[2]) {
+        out[0] = G::backward(in[0], in[2] * in[1]);
+        out[1] = G::forward(in[0]) * in[2];
+    }
+};
+
+// Bias gradient, stage 1: dx = dy GELU'(pre), written out, and for each chunk of
+// chunk_rows rows the column sums of dx in f32, rows added in order. A thread owns
+// one (chunk, column vector); the chunking depends only on the shape, so the sums,
+// and the order they are formed in, are the same on every run and every device.
+template <class T, class G>
+GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
+    constexpr uint64_t W = Vec<T>::WIDTH;
+    const T* pre = static_cast<const T*>(a.in[0]);
+    const T* dy = static_cast<const T*>(a.in[1]);
+    T* dx = static_cast<T*>(a.out[0]);
+    const bool vec = a.cols % W == 0 && vector_aligned<T>(pre) && vector_aligned<T>(dy) &&
+                     vector_aligned<T>(dx);
+    const uint64_t step = vec ? W : 1;
+    const uint64_t per_row = a.cols / step;
+    const uint64_t chunks = (a.rows + a.chunk_rows - 1) / a.chunk_rows;
+    for (uint64_t i = tid; i < chunks * per_row; i += nthreads) {
+        const uint64_t chunk = i / per_row;
+        const uint64_t col = (i % per_row) * step;
+        const uint64_t r_end = a.rows < (chunk + 1) * a.chunk_rows ? a.rows : (chunk + 1) * a.chunk_rows;
+        float acc[W];
+#pragma unroll
+        for (uint64_t e = 0; e < W; ++e) acc[e] = 0.0f;
+#pragma unroll 2
+        for (uint64_t r = chunk * a.chunk_rows; r < r_end; ++r) {
+            const uint64_t at = r * a.cols + col;
+            if (vec) {
+                const Vec<T> p = *reinterpret_cast<const Vec<T>*>(pre + at);
+                const Vec<T> d = *reinterpret_cast<const Vec<T>*>(dy + at);
+                float g[W];
+#pragma unroll
+                for (uint64_t e = 0; e < W; ++e) {
+                    g[e] = G::backward(Storage<T>::load(p.v[e]), Storage<T>::load(d.v[e]));
+                    acc[e] += g[e];
+                }
+                Vec<T> out;
+#pragma unroll
+                for (uint64_t e = 0; e < W; e += 2) Storage<T>::store_pair(&out.v[e], g[e], g[e + 1]);
+                *reinterpret_cast<Vec<T>*>(dx + at) = out;
+            } else {
+                const float g = G::backward(Storage<T>::load(pre[at]), Storage<T>::load(dy[at]));
+                acc[0] += g;
+                dx[at] = to_storage<T>(g);
+            }
+        }
+        // Unrolled with constant indices: a run-time index would put acc in local memory.
+#pragma unroll
+        for (uint64_t e = 0; e < W; ++e)
+            if (e < step) a.partial[chunk * a.cols + col + e] = acc[e];
+    }
+}
+
+// Bias gradient, stage 2: db[c] = the chunk sums of column c, added in chunk order.
+template <class T>
+GELU_HD void dbias_reduce(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
+    T* db = static_cast<T*>(a.out[0]);
+    for (uint64_t c = tid; c < a.cols; c += nthreads) {
+        float s = 0.0f;
+        for (uint64_t k = 0; k < a.rows; ++k) s += a.partial[k * a.cols + c];
+        db[c] = to_storage<T>(s);
+    }
+}
+
+}  // namespace gelu

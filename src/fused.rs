@@ -1,0 +1,488 @@
+//! Fused training ops: bias + GELU, its backward with the bias gradient, and GeGLU.
+//!
+//! Shapes are row-major and contiguous: `x` of `rows * cols` elements, a bias of
+//! `cols`. Every op computes in f32 and rounds each output once to the storage type.
+//!
+//! - [`bias_gelu_forward`]: `y = GELU(s)`, `s = x + b` formed in f32.
+//!   [`bias_gelu_forward_aux`] also stores `pre = s` rounded to the storage type (what
+//!   cuBLASLt calls GELU_AUX_BIAS); for fp32 that is `s` itself.
+//! - [`bias_gelu_backward`]: `dx = dy GELU'(pre)` at the *stored* `pre`, and
+//!   `db = Σ_rows dx`, summed in f32 from the unrounded `dx`: per column, rows are
+//!   added in order within fixed chunks of rows, then the chunk sums in order. The
+//!   chunking ([`bias_gelu_backward_chunk_rows`]) depends only on `(rows, cols)`, so
+//!   `db` is bit-identical on every run,
+//!   stream and device, and on the host path. The error of `db` is at most
+//!   `(chunk_rows + chunks) 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding.
+//! - GeGLU, `out = GELU(a) g`: from one buffer of `[rows, 2H]` whose first half of
+//!   each row is `a` and second half `g` (PyTorch's `a, g = x.chunk(2, dim=-1);
+//!   F.gelu(a) * g`), or from two buffers. The backward gives `da = dout g GELU'(a)`
+//!   and `dg = dout GELU(a)`, into one `[rows, 2H]` buffer or two.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), gelu_cuda::GeluError> {
+//! use gelu_cuda::Approximation::Tanh;
+//! let ctx = gelu_cuda::cuda_context(0)?;
+//! let s = ctx.default_stream();
+//! let (rows, cols) = (4096, 1024);
+//! let x = s.clone_htod(&vec![0.5f32; rows * cols])?;
+//! let b = s.clone_htod(&vec![0.1f32; cols])?;
+//! let mut y = s.alloc_zeros::<f32>(rows * cols)?;
+//! let mut pre = s.alloc_zeros::<f32>(rows * cols)?;
+//! gelu_cuda::bias_gelu_forward_aux(&s, Tanh, &x, &b, &mut y, &mut pre)?;
+//!
+//! let dy = s.clone_htod(&vec![1.0f32; rows * cols])?;
+//! let mut dx = s.alloc_zeros::<f32>(rows * cols)?;
+//! let mut db = s.alloc_zeros::<f32>(cols)?;
+//! let mut ws = gelu_cuda::bias_gelu_backward_workspace(&s, rows, cols)?;
+//! gelu_cuda::bias_gelu_backward(&s, Tanh, &pre, &dy, &mut dx, &mut db, &mut ws)?;
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
+
+use crate::device::{check_context, launch_rows};
+use crate::error::{check_len, matrix_rows};
+use crate::{ffi, Approximation, GeluError, GeluFloat};
+
+/// One launch of a row-structured kernel: the op, its operands, its work items.
+pub(crate) struct RowsCall {
+    pub op: ffi::gelu_op,
+    pub args: ffi::gelu_rows_args,
+    pub items: u64,
+}
+
+/// An operand as (address, length in elements).
+pub(crate) type Operand = (u64, usize);
+
+fn args(rows: usize, cols: usize) -> ffi::gelu_rows_args {
+    ffi::gelu_rows_args {
+        in_: [std::ptr::null(); 3],
+        in_stride: [0; 3],
+        out: [std::ptr::null_mut(); 2],
+        out_stride: [0; 2],
+        partial: std::ptr::null_mut(),
+        rows: rows as u64,
+        cols: cols as u64,
+        chunk_rows: 0,
+    }
+}
+
+fn ptr(addr: u64) -> *const std::ffi::c_void {
+    addr as usize as *const std::ffi::c_void
+}
+
+fn ptr_mut(addr: u64) -> *mut std::ffi::c_void {
+    addr as usize as *mut std::ffi::c_void
+}
+
+/// Work items the bias gradient's first stage aims for: enough (chunk, column
+/// vector) pairs to fill a large GPU, few enough that the partial sums stay small.
+const DBIAS_ITEMS: usize = 1 << 17;
+/// Rows per chunk at least, so that a chunk's reads are worth a work item.
+const DBIAS_MIN_CHUNK: usize = 16;
+
+/// Rows per partial sum of [`bias_gelu_backward`]'s bias gradient: a function of the
+/// shape alone, which is what makes the gradient bit-reproducible. Its error bound
+/// (module docs) is stated in terms of it.
+///
+/// ```
+/// let rows = gelu_cuda::bias_gelu_backward_chunk_rows(8192, 4096);
+/// assert!(rows >= 16 && rows <= 8192);
+/// ```
+pub fn bias_gelu_backward_chunk_rows(rows: usize, cols: usize) -> usize {
+    let column_items = cols.div_ceil(8).max(1);
+    let chunks = (DBIAS_ITEMS / column_items).clamp(1, rows.div_ceil(DBIAS_MIN_CHUNK).max(1));
+    rows.div_ceil(chunks).max(1)
+}
+
+/// Floats of workspace [`bias_gelu_backward`] needs for a `rows` x `cols` gradient.
+///
+/// ```
+/// assert!(gelu_cuda::bias_gelu_backward_workspace_len(4096, 1024) >= 1024);
+/// ```
+pub fn bias_gelu_backward_workspace_len(rows: usize, cols: usize) -> usize {
+    rows.div_ceil(bias_gelu_backward_chunk_rows(rows, cols)) * cols
+}
+
+pub(crate) fn plan_bias_forward(
+    x: Operand,
+    b: Operand,
+    y: Operand,
+    pre: Option<Operand>,
+    cols: usize,
+) -> Result<RowsCall, GeluError> {
+    let rows = matrix_rows("x", x.1, cols)?;
+    check_len("bias", cols, b.1)?;
+    check_len("y", x.1, y.1)?;
+    if let Some(p) = pre {
+        check_len("pre", x.1, p.1)?;
+    }
+    let mut a = args(rows, cols);
+    a.in_ = [ptr(x.0), ptr(b.0), std::ptr::null()];
+    a.in_stride = [cols as u64, 0, 0];
+    a.out = [
+        ptr_mut(y.0),
+        pre.map_or(std::ptr::null_mut(), |p| ptr_mut(p.0)),
+    ];
+    a.out_stride = [cols as u64; 2];
+    Ok(RowsCall {
+        op: ffi::gelu_op::GELU_OP_BIAS_FORWARD,
+        args: a,
+        items: x.1 as u64,
+    })
+}
+
+/// The two stages of the bias gradient.
+pub(crate) fn plan_bias_backward(
+    pre: Operand,
+    dy: Operand,
+    dx: Operand,
+    db: Operand,
+    workspace: Operand,
+    cols: usize,
+) -> Result<[RowsCall; 2], GeluError> {
+    let rows = matrix_rows("pre", pre.1, cols)?;
+    check_len("dy", pre.1, dy.1)?;
+    check_len("dx", pre.1, dx.1)?;
+    check_len("dbias", cols, db.1)?;
+    let required = bias_gelu_backward_workspace_len(rows, cols);
+    if workspace.1 < required {
+        return Err(GeluError::WorkspaceTooSmall {
+            required,
+            actual: workspace.1,
+        });
+    }
+    let chunk_rows = bias_gelu_backward_chunk_rows(rows, cols);
+    let chunks = rows.div_ceil(chunk_rows);
+    let mut partial = args(rows, cols);
+    partial.in_ = [ptr(pre.0), ptr(dy.0), std::ptr::null()];
+    partial.out = [ptr_mut(dx.0), std::ptr::null_mut()];
+    partial.partial = ptr_mut(workspace.0) as *mut f32;
+    partial.chunk_rows = chunk_rows as u64;
+    let mut reduce = args(chunks, cols);
+    reduce.out = [ptr_mut(db.0), std::ptr::null_mut()];
+    reduce.partial = partial.partial;
+    Ok([
+        RowsCall {
+            op: ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
+            args: partial,
+            items: (chunks * cols) as u64,
+        },
+        RowsCall {
+            op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
+            args: reduce,
+            items: cols as u64,
+        },
+    ])
+}
+
+fn half_width(cols: usize) -> Result<usize, GeluError> {
+    if cols % 2 == 1 {
+        Err(GeluError::OddLastDimension { cols })
+    } else {
+        Ok(cols / 2)
+    }
+}
+
+/// GeGLU forward from `[rows, cols]` halves (`elem` bytes per element).
+pub(crate) fn plan_geglu_forward(
+    x: Operand,
+    out: Operand,
+    cols: usize,
+    elem: usize,
+) -> Result<RowsCall, GeluError> {
+    let h = half_width(cols)?;
+    let rows = matrix_rows("x", x.1, cols)?;
+    check_len("out", rows * h, out.1)?;
+    let mut a = args(rows, h);
+    a.in_ = [ptr(x.0), ptr(x.0 + (h * elem) as u64), std::ptr::null()];
+    a.in_stride = [cols as u64, cols as u64, 0];
+    a.out = [ptr_mut(out.0), std::ptr::null_mut()];
+    a.out_stride = [h as u64, 0];
+    Ok(RowsCall {
+        op: ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
+        args: a,
+        items: out.1 as u64,
+    })
+}
+
+/// GeGLU forward from two buffers of equal length (one row).
+pub(crate) fn plan_geglu_forward_split(
+    a_: Operand,
+    g: Operand,
+    out: Operand,
+) -> Result<RowsCall, GeluError> {
+    check_len("g", a_.1, g.1)?;
+    check_len("out", a_.1, out.1)?;
+    let mut a = args(1, a_.1);
+    a.in_ = [ptr(a_.0), ptr(g.0), std::ptr::null()];
+    a.out = [ptr_mut(out.0), std::ptr::null_mut()];
+    Ok(RowsCall {
+        op: ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
+        args: a,
+        items: a_.1 as u64,
+    })
+}
+
+/// GeGLU backward into `[rows, cols]` halves.
+pub(crate) fn plan_geglu_backward(
+    x: Operand,
+    dout: Operand,
+    dx: Operand,
+    cols: usize,
+    elem: usize,
+) -> Result<RowsCall, GeluError> {
+    let h = half_width(cols)?;
+    let rows = matrix_rows("x", x.1, cols)?;
+    check_len("dout", rows * h, dout.1)?;
+    check_len("dx", x.1, dx.1)?;
+    let half = (h * elem) as u64;
+    let mut a = args(rows, h);
+    a.in_ = [ptr(x.0), ptr(x.0 + half), ptr(dout.0)];
+    a.in_stride = [cols as u64, cols as u64, h as u64];
+    a.out = [ptr_mut(dx.0), ptr_mut(dx.0 + half)];
+    a.out_stride = [cols as u64; 2];
+    Ok(RowsCall {
+        op: ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
+        args: a,
+        items: dout.1 as u64,
+    })
+}
+
+/// GeGLU backward with separate buffers (one row).
+pub(crate) fn plan_geglu_backward_split(
+    a_: Operand,
+    g: Operand,
+    dout: Operand,
+    da: Operand,
+    dg: Operand,
+) -> Result<RowsCall, GeluError> {
+    for (name, o) in [("g", g), ("dout", dout), ("da", da), ("dg", dg)] {
+        check_len(name, a_.1, o.1)?;
+    }
+    let mut a = args(1, a_.1);
+    a.in_ = [ptr(a_.0), ptr(g.0), ptr(dout.0)];
+    a.out = [ptr_mut(da.0), ptr_mut(dg.0)];
+    Ok(RowsCall {
+        op: ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
+        args: a,
+        items: a_.1 as u64,
+    })
+}
+
+/// Checks every operand's context, then launches `calls` in order on `stream`;
+/// the guards keep the buffers ordered on the stream until the launches are queued.
+fn run<T: GeluFloat>(
+    stream: &CudaStream,
+    approx: Approximation,
+    calls: &[RowsCall],
+) -> Result<(), GeluError> {
+    for call in calls {
+        launch_rows::<T>(stream, approx, call)?;
+    }
+    Ok(())
+}
+
+macro_rules! input {
+    ($stream:expr, $name:literal, $buf:expr) => {{
+        check_context($stream, $name, $buf.stream())?;
+        let (p, g) = $buf.device_ptr($stream);
+        ((p, $buf.len()), g)
+    }};
+}
+
+macro_rules! output {
+    ($stream:expr, $name:literal, $buf:expr) => {{
+        check_context($stream, $name, $buf.stream())?;
+        let len = $buf.len();
+        let (p, g) = $buf.device_ptr_mut($stream);
+        ((p, len), g)
+    }};
+}
+
+/// `y = GELU(x + b)`, x of `rows * cols` elements (cols = `bias.len()`).
+pub fn bias_gelu_forward<T, X, B, Y>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &X,
+    bias: &B,
+    y: &mut Y,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DevicePtr<T>,
+    B: DevicePtr<T>,
+    Y: DevicePtrMut<T>,
+{
+    let cols = bias.len();
+    let (x, _gx) = input!(stream, "x", x);
+    let (b, _gb) = input!(stream, "bias", bias);
+    let (y, _gy) = output!(stream, "y", y);
+    let call = plan_bias_forward(x, b, y, None, cols)?;
+    run::<T>(stream, approx, &[call])
+}
+
+/// `y = GELU(x + b)` and `pre = x + b` (rounded to the storage type), for
+/// [`bias_gelu_backward`].
+pub fn bias_gelu_forward_aux<T, X, B, Y, P>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &X,
+    bias: &B,
+    y: &mut Y,
+    pre: &mut P,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DevicePtr<T>,
+    B: DevicePtr<T>,
+    Y: DevicePtrMut<T>,
+    P: DevicePtrMut<T>,
+{
+    let cols = bias.len();
+    let (x, _gx) = input!(stream, "x", x);
+    let (b, _gb) = input!(stream, "bias", bias);
+    let (y, _gy) = output!(stream, "y", y);
+    let (p, _gp) = output!(stream, "pre", pre);
+    let call = plan_bias_forward(x, b, y, Some(p), cols)?;
+    run::<T>(stream, approx, &[call])
+}
+
+/// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (cols = `dbias.len()`), in two
+/// kernels on `stream`; `workspace` holds at least
+/// [`bias_gelu_backward_workspace_len`] floats (see [`bias_gelu_backward_workspace`]).
+pub fn bias_gelu_backward<T, P, D, G, B, W>(
+    stream: &CudaStream,
+    approx: Approximation,
+    pre: &P,
+    dy: &D,
+    dx: &mut G,
+    dbias: &mut B,
+    workspace: &mut W,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    P: DevicePtr<T>,
+    D: DevicePtr<T>,
+    G: DevicePtrMut<T>,
+    B: DevicePtrMut<T>,
+    W: DevicePtrMut<f32>,
+{
+    let cols = dbias.len();
+    let (p, _gp) = input!(stream, "pre", pre);
+    let (d, _gd) = input!(stream, "dy", dy);
+    let (x, _gx) = output!(stream, "dx", dx);
+    let (b, _gb) = output!(stream, "dbias", dbias);
+    let (w, _gw) = output!(stream, "workspace", workspace);
+    let calls = plan_bias_backward(p, d, x, b, w, cols)?;
+    run::<T>(stream, approx, &calls)
+}
+
+/// A workspace for [`bias_gelu_backward`], allocated in stream order (no device
+/// synchronisation; capturable in a CUDA graph where the driver supports
+/// stream-ordered allocation) and freed the same way when dropped.
+pub fn bias_gelu_backward_workspace(
+    stream: &Arc<CudaStream>,
+    rows: usize,
+    cols: usize,
+) -> Result<CudaSlice<f32>, GeluError> {
+    let len = bias_gelu_backward_workspace_len(rows, cols).max(1);
+    // SAFETY: the kernels write every element they later read (the first stage
+    // writes each chunk's sums before the second stage reads them).
+    Ok(unsafe { stream.alloc::<f32>(len) }?)
+}
+
+/// GeGLU from one buffer: `x` of `rows * cols` with `a` the first and `g` the second
+/// half of each row; `out = GELU(a) g` of `rows * cols / 2`.
+pub fn geglu_forward<T, X, O>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &X,
+    out: &mut O,
+    cols: usize,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DevicePtr<T>,
+    O: DevicePtrMut<T>,
+{
+    let (x, _gx) = input!(stream, "x", x);
+    let (o, _go) = output!(stream, "out", out);
+    let call = plan_geglu_forward(x, o, cols, std::mem::size_of::<T>())?;
+    run::<T>(stream, approx, &[call])
+}
+
+/// GeGLU from two buffers of equal length: `out = GELU(a) g`.
+pub fn geglu_forward_split<T, A, G, O>(
+    stream: &CudaStream,
+    approx: Approximation,
+    a: &A,
+    g: &G,
+    out: &mut O,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    A: DevicePtr<T>,
+    G: DevicePtr<T>,
+    O: DevicePtrMut<T>,
+{
+    let (a, _ga) = input!(stream, "a", a);
+    let (g, _gg) = input!(stream, "g", g);
+    let (o, _go) = output!(stream, "out", out);
+    let call = plan_geglu_forward_split(a, g, o)?;
+    run::<T>(stream, approx, &[call])
+}
+
+/// GeGLU backward for [`geglu_forward`]: `dx` (like `x`) receives `da` in the first
+/// and `dg` in the second half of each row.
+pub fn geglu_backward<T, X, D, G>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &X,
+    dout: &D,
+    dx: &mut G,
+    cols: usize,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DevicePtr<T>,
+    D: DevicePtr<T>,
+    G: DevicePtrMut<T>,
+{
+    let (x, _gx) = input!(stream, "x", x);
+    let (d, _gd) = input!(stream, "dout", dout);
+    let (o, _go) = output!(stream, "dx", dx);
+    let call = plan_geglu_backward(x, d, o, cols, std::mem::size_of::<T>())?;
+    run::<T>(stream, approx, &[call])
+}
+
+/// GeGLU backward for [`geglu_forward_split`]: `da = dout g GELU'(a)`,
+/// `dg = dout GELU(a)`.
+#[allow(clippy::too_many_arguments)]
+pub fn geglu_backward_split<T, A, G, D, DA, DG>(
+    stream: &CudaStream,
+    approx: Approximation,
+    a: &A,
+    g: &G,
+    dout: &D,
+    da: &mut DA,
+    dg: &mut DG,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    A: DevicePtr<T>,
+    G: DevicePtr<T>,
+    D: DevicePtr<T>,
+    DA: DevicePtrMut<T>,
+    DG: DevicePtrMut<T>,
+{
+    let (a, _ga) = input!(stream, "a", a);
+    let (g, _gg) = input!(stream, "g", g);
+    let (d, _gd) = input!(stream, "dout", dout);
+    let (da, _gda) = output!(stream, "da", da);
+    let (dg, _gdg) = output!(stream, "dg", dg);
+    let call = plan_geglu_backward_split(a, g, d, da, dg)?;
+    run::<T>(stream, approx, &[call])
+}
