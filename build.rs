@@ -138,11 +138,14 @@ fn compile_host_library(include: &Path, cuda_dir: &Path) {
         }
         b.compile(name);
     };
-    build(
-        &["gelu_host_dispatch.cpp", "gelu_host.cpp"],
-        false,
-        "gelu_host",
-    );
+    let mut files = vec!["gelu_host_dispatch.cpp", "gelu_host.cpp"];
+    if env::var_os("CARGO_FEATURE_NVTX").is_some() {
+        files.push("gelu_nvtx.cpp");
+        if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+            println!("cargo:rustc-link-lib=dl"); // NVTX3 loads the profiler's injection library
+        }
+    }
+    build(&files, false, "gelu_host");
     // The FMA compilation, picked at run time where the CPU supports it.
     if env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
         build(&["gelu_host_fma.cpp"], true, "gelu_host_fma");

@@ -80,6 +80,10 @@ gelu_status gelu_host_backward(gelu_approx approx, gelu_dtype dtype, const void*
 gelu_status gelu_host_rows(gelu_op op, gelu_approx approx, gelu_dtype dtype,
                            const gelu_rows_args* args, gelu_host_launch launch);
 
+/* NVTX ranges (NVTX3, header-only): present only in builds with the `nvtx` feature. */
+void gelu_nvtx_push(const char* name);
+void gelu_nvtx_pop(void);
+
 #ifdef __cplusplus
 }
 #endif

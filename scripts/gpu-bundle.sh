@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the test, bench and example binaries and gathers them with a runner in
+# Builds the test, bench and `gelu` binaries and gathers them with a runner in
 # gpu-bundle/, so the whole GPU check is one command on a machine with a GPU and
 # no Rust toolchain:   gpu-bundle/run.sh OUTDIR
 set -euo pipefail
@@ -28,14 +28,16 @@ for line in sys.stdin:
 ' "$bundle/bin"
 }
 
-cargo test --release --no-run --message-format=json 2>/dev/null | copy_artifacts
-cargo bench --no-run --message-format=json 2>/dev/null | copy_artifacts
-cargo build --release --examples --message-format=json 2>/dev/null | copy_artifacts
+cargo test --release --all-features --no-run --message-format=json 2>/dev/null | copy_artifacts
+cargo bench --all-features --no-run --message-format=json 2>/dev/null | copy_artifacts
+cargo build --release --all-features --bins --message-format=json 2>/dev/null | copy_artifacts
+cp scripts/compare_pytorch.py "$bundle/"
 
 cat >"$bundle/run.sh" <<'RUN'
 #!/usr/bin/env bash
-# The whole GPU check: tests (GPU required), the four compute-sanitizer tools on the
-# GPU tests, the accuracy table and the benches. Logs and a summary go to $1.
+# The whole GPU check: tests (GPU required), the four compute-sanitizer tools on
+# the GPU tests, the accuracy table on the device, `gelu bench`, and the one-run
+# comparison with PyTorch. Logs and a summary go to $1.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/out}"
@@ -47,28 +49,34 @@ summary="$out/summary.txt"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/gpu: /'
 } >"$summary"
 status=0
-step() {  # step NAME COMMAND...
-  local name="$1"; shift
+step() {  # step NAME SECONDS COMMAND...
+  local name="$1" limit="$2"; shift 2
   local start=$SECONDS
-  "$@" >"$out/$name.log" 2>&1
+  timeout "$limit" "$@" >"$out/$name.log" 2>&1
   local rc=$?
   echo "$name: rc=$rc ($((SECONDS - start)) s)" >>"$summary"
   [ $rc -eq 0 ] || status=1
 }
+step test-gpu 240 "$here/bin/test-gpu" --test-threads 1 --show-output
 for t in "$here"/bin/test-*; do
-  step "$(basename "$t")" "$t" --test-threads 1 --show-output
+  case "$(basename "$t")" in test-gpu|test-bindings) continue ;; esac
+  step "$(basename "$t")" 180 "$t" --show-output
 done
-gpu_tests="$here/bin/test-gpu"
 if command -v compute-sanitizer >/dev/null 2>&1; then
   for tool in memcheck racecheck initcheck synccheck; do
-    step "sanitizer-$tool" compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      "$gpu_tests" --test-threads 1 gpu_every_length_and_offset gpu_special_values gpu_bad_input
+    step "sanitizer-$tool" 120 compute-sanitizer --tool "$tool" --error-exitcode 1 \
+      "$here/bin/test-gpu" --test-threads 1 gpu_every_length_and_offset gpu_special_values gpu_bad_input
   done
 else
   echo "compute-sanitizer: not found" >>"$summary"
 fi
-step example-accuracy "$here/bin/example-accuracy"
-CRITERION_HOME="$out/criterion" step bench-gelu "$here/bin/bench-gelu" --bench
+step accuracy 120 "$here/bin/bin-gelu" accuracy --device cuda --quiet
+step bench 240 "$here/bin/bin-gelu" bench --quiet --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward
+if python3 -c "import torch" 2>/dev/null; then
+  step compare-pytorch 300 python3 "$here/compare_pytorch.py" "$here/bin/bin-gelu" "$out/comparison"
+else
+  echo "compare-pytorch: no PyTorch" >>"$summary"
+fi
 cat "$summary"
 exit $status
 RUN

@@ -16,13 +16,15 @@ have_nvcc() {
 }
 
 # The compiler set is pinned as a whole: an unpinned nvvm emits PTX that this
-# ptxas rejects. cuobjdump/nvdisasm are only used to inspect SASS.
+# ptxas rejects. nvtx brings the NVTX3 headers (the `nvtx` feature); cuobjdump
+# and nvdisasm are only used to inspect SASS.
 wheels=(
   nvidia-cuda-nvcc==13.0.88
   nvidia-cuda-runtime==13.0.96
   nvidia-cuda-crt==13.0.88
   nvidia-cuda-cccl==13.0.85
   nvidia-nvvm==13.0.88
+  nvidia-nvtx==13.0.85
   nvidia-cuda-cuobjdump==13.2.86
   "nvidia-cuda-nvdisasm==13.2.*"
 )

@@ -94,3 +94,9 @@ unsafe extern "C" {
         launch: gelu_host_launch,
     ) -> gelu_status;
 }
+unsafe extern "C" {
+    pub fn gelu_nvtx_push(name: *const ::std::os::raw::c_char);
+}
+unsafe extern "C" {
+    pub fn gelu_nvtx_pop();
+}

@@ -52,7 +52,10 @@ mod error;
 mod ffi;
 mod fused;
 pub mod host;
+pub mod nvtx;
+mod op;
 pub mod reference;
+pub mod timing;
 
 pub use approx::Approximation;
 pub use device::{
@@ -65,6 +68,7 @@ pub use fused::{
     bias_gelu_backward_workspace_len, bias_gelu_forward, bias_gelu_forward_aux, geglu_backward,
     geglu_backward_split, geglu_forward, geglu_forward_split,
 };
+pub use op::Op;
 
 pub use cudarc;
 pub use half;

@@ -1,0 +1,283 @@
+//! `gelu accuracy`: error statistics of every selected (dtype, approximation, op)
+//! against the f64 reference, beside the usual framework formula's.
+
+use gelu_cuda::accuracy::{judging_scale, usual_formula, ErrorStats};
+use gelu_cuda::{reference, Approximation, DType, GeluFloat};
+use half::{bf16, f16};
+
+use crate::backend::Backend;
+use crate::{Format, GradOp, Progress};
+
+/// fp32 inputs on the CPU by default: every 1021st bit pattern of the whole range
+/// (4.2 million) and 4 million uniform draws in [-16, 16].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum F32Inputs {
+    /// About 8 million inputs over the whole range, dense where GELU bends.
+    Sample,
+    /// All 2^32 bit patterns (minutes on a GPU machine, long on a laptop).
+    All,
+}
+
+pub struct Row {
+    pub dtype: DType,
+    pub approx: Approximation,
+    pub op: GradOp,
+    pub ours: ErrorStats,
+    pub usual: ErrorStats,
+}
+
+const CHUNK: usize = 1 << 22;
+
+/// Runs the kernels on `x` in chunks and records ours and the usual formula's
+/// errors, comparing on all cores.
+fn survey<T: GeluFloat>(
+    backend: &Backend,
+    approx: Approximation,
+    op: GradOp,
+    inputs: &mut dyn Iterator<Item = Vec<T>>,
+    progress: &Progress,
+) -> Result<(ErrorStats, ErrorStats), String> {
+    let (mut ours, mut usual) = (ErrorStats::new(T::DTYPE), ErrorStats::new(T::DTYPE));
+    for x in inputs {
+        let ones = vec![T::from_f64_rounded(1.0); x.len()];
+        let got = backend.run(approx, &x, (op == GradOp::Backward).then_some(&ones[..]))?;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let part = x.len().div_ceil(workers).max(1);
+        let parts: Vec<(ErrorStats, ErrorStats)> = std::thread::scope(|s| {
+            let handles: Vec<_> = x
+                .chunks(part)
+                .zip(got.chunks(part))
+                .map(|(xs, gs)| s.spawn(move || compare(approx, op, xs, gs)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("worker"))
+                .collect()
+        });
+        for (o, u) in &parts {
+            ours.merge(o);
+            usual.merge(u);
+        }
+        progress.inc(x.len() as u64);
+    }
+    Ok((ours, usual))
+}
+
+fn compare<T: GeluFloat>(
+    approx: Approximation,
+    op: GradOp,
+    x: &[T],
+    got: &[T],
+) -> (ErrorStats, ErrorStats) {
+    let (mut ours, mut usual) = (ErrorStats::new(T::DTYPE), ErrorStats::new(T::DTYPE));
+    for (&xi, &gi) in x.iter().zip(got) {
+        let xv = xi.to_f64();
+        let (exact, common, scale) = match op {
+            GradOp::Forward => {
+                let e = reference::forward(approx, xv);
+                (e, usual_formula::forward(approx, xv as f32), e)
+            }
+            GradOp::Backward => {
+                let e = reference::backward(approx, xv, 1.0);
+                // fp32 near the derivative's root: judged against its summands.
+                let s = if T::DTYPE == DType::F32 {
+                    judging_scale(approx, xv, 1.0)
+                } else {
+                    e
+                };
+                (e, usual_formula::backward(approx, xv as f32, 1.0), s)
+            }
+        };
+        ours.record(xv, gi.to_f64(), exact, scale);
+        usual.record(
+            xv,
+            reference::round_to(T::DTYPE, common as f64),
+            exact,
+            scale,
+        );
+    }
+    (ours, usual)
+}
+
+fn f32_inputs(which: F32Inputs) -> (u64, Box<dyn Iterator<Item = Vec<f32>>>) {
+    match which {
+        F32Inputs::All => {
+            let chunks = (1u64 << 32) / CHUNK as u64;
+            let it = (0..chunks).map(|c| {
+                (0..CHUNK as u64)
+                    .map(|i| f32::from_bits((c * CHUNK as u64 + i) as u32))
+                    .collect()
+            });
+            (1 << 32, Box::new(it))
+        }
+        F32Inputs::Sample => {
+            let strided: Vec<f32> = (0..=u32::MAX).step_by(1021).map(f32::from_bits).collect();
+            let mut state = 0x2545_f491_4f6c_dd1du64;
+            let uniform: Vec<f32> = (0..4_000_000)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state >> 11) as f64 / (1u64 << 53) as f64 * 32.0 - 16.0) as f32
+                })
+                .collect();
+            let n = (strided.len() + uniform.len()) as u64;
+            (n, Box::new([strided, uniform].into_iter()))
+        }
+    }
+}
+
+fn half_inputs<T: GeluFloat>() -> (u64, Box<dyn Iterator<Item = Vec<T>>>) {
+    let all: Vec<T> = (0..=u16::MAX as u32).map(T::from_bits_u32).collect();
+    (all.len() as u64, Box::new(std::iter::once(all)))
+}
+
+pub fn run(
+    backend: &Backend,
+    dtypes: &[DType],
+    approxes: &[Approximation],
+    ops: &[GradOp],
+    f32_which: F32Inputs,
+    progress: &Progress,
+) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for &dtype in dtypes {
+        for &approx in approxes {
+            for &op in ops {
+                let label = format!("{dtype} {approx} {}", op.name());
+                let (ours, usual) = match dtype {
+                    DType::F32 => {
+                        let (n, mut it) = f32_inputs(f32_which);
+                        let bar = progress.bar(n, &label);
+                        survey::<f32>(backend, approx, op, &mut it, &bar)?
+                    }
+                    DType::F16 => {
+                        let (n, mut it) = half_inputs::<f16>();
+                        survey::<f16>(backend, approx, op, &mut it, &progress.bar(n, &label))?
+                    }
+                    DType::BF16 => {
+                        let (n, mut it) = half_inputs::<bf16>();
+                        survey::<bf16>(backend, approx, op, &mut it, &progress.bar(n, &label))?
+                    }
+                };
+                rows.push(Row {
+                    dtype,
+                    approx,
+                    op,
+                    ours,
+                    usual,
+                });
+            }
+        }
+    }
+    progress.finish();
+    Ok(rows)
+}
+
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:e}")
+    } else {
+        "null".to_string()
+    }
+}
+
+fn stats_json(s: &ErrorStats) -> String {
+    format!(
+        "{{\"max_ulp\": {}, \"worst_input\": {}, \"count\": {}, \"not_correctly_rounded\": {}, \"undecidable\": {}, \"wrong_kind\": {}, \"mean_abs_error\": {}, \"mean_rel_error\": {}}}",
+        num(s.max_ulp),
+        num(s.worst_input),
+        s.count,
+        s.not_correctly_rounded,
+        s.undecidable,
+        s.wrong_kind,
+        num(s.mean_abs_error()),
+        num(s.mean_rel_error())
+    )
+}
+
+fn share_cr(s: &ErrorStats) -> f64 {
+    100.0 * (1.0 - s.not_correctly_rounded as f64 / (s.count - s.undecidable).max(1) as f64)
+}
+
+pub fn print(rows: &[Row], format: Format, device: &str) {
+    match format {
+        Format::Json => {
+            let items: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "  {{\"dtype\": \"{}\", \"approximation\": \"{}\", \"op\": \"{}\", \"gelu_cuda\": {}, \"usual_formula\": {}}}",
+                        r.dtype,
+                        r.approx,
+                        r.op.name(),
+                        stats_json(&r.ours),
+                        stats_json(&r.usual)
+                    )
+                })
+                .collect();
+            println!(
+                "{{\"device\": \"{}\", \"rows\": [\n{}\n]}}",
+                device.replace('"', "'"),
+                items.join(",\n")
+            );
+        }
+        Format::Csv => {
+            println!("dtype,approximation,op,impl,max_ulp,worst_input,count,not_correctly_rounded,undecidable,wrong_kind,mean_abs_error,mean_rel_error");
+            for r in rows {
+                for (name, s) in [("gelu-cuda", &r.ours), ("usual-formula", &r.usual)] {
+                    println!(
+                        "{},{},{},{name},{},{},{},{},{},{},{},{}",
+                        r.dtype,
+                        r.approx,
+                        r.op.name(),
+                        s.max_ulp,
+                        s.worst_input,
+                        s.count,
+                        s.not_correctly_rounded,
+                        s.undecidable,
+                        s.wrong_kind,
+                        s.mean_abs_error(),
+                        s.mean_rel_error()
+                    );
+                }
+            }
+        }
+        Format::Table => {
+            println!("GELU accuracy on {device}: maximum error in ulp (and where), share of correctly rounded");
+            println!("results, and results wrong in kind (NaN or infinite where the exact value is finite, or");
+            println!("the reverse); backward with dy = 1. The usual formula is 0.5 x (1 + erf(x/sqrt 2)) and");
+            println!("its tanh and sigmoid kin as PyTorch writes them, evaluated in f32 and rounded to the dtype.");
+            println!();
+            let cell = |s: &ErrorStats| {
+                let max = if s.max_ulp < 1e4 {
+                    format!("{:.2}", s.max_ulp)
+                } else {
+                    format!("{:.1e}", s.max_ulp)
+                };
+                format!(
+                    "{max:>8} {:>12.4e} {:>8.3}% {:>6}",
+                    s.worst_input,
+                    share_cr(s),
+                    s.wrong_kind
+                )
+            };
+            let head = format!("{:>8} {:>12} {:>9} {:>6}", "max ulp", "at x", "CR", "wrong");
+            println!("{:25}| {:^38} | {:^38}", "", "gelu-cuda", "usual formula");
+            println!(
+                "{:<5} {:<8} {:<9}| {head} | {head}",
+                "dtype", "approx", "op"
+            );
+            for r in rows {
+                println!(
+                    "{:<5} {:<8} {:<9}| {} | {}",
+                    r.dtype.name(),
+                    r.approx.name(),
+                    r.op.name(),
+                    cell(&r.ours),
+                    cell(&r.usual)
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! `gelu bench` and `gelu profile`: the kernels timed with CUDA events, beside a
+//! device-to-device copy of the same bytes measured in the same run.
+
+use std::sync::Arc;
+
+use gelu_cuda::cudarc::driver::{CudaContext, CudaSlice, CudaStream};
+use gelu_cuda::timing::{median, random_values, time_ms, Pool};
+use gelu_cuda::{Approximation, DType, GeluError, GeluFloat, Op};
+use half::{bf16, f16};
+
+use crate::{Format, Progress};
+
+/// Columns of the matrix ops (bias, GeGLU half width): a typical hidden size.
+const COLS: usize = 4096;
+
+/// Every operand an op may need, over windows of a pool larger than the L2.
+struct Buffers<T: GeluFloat> {
+    pool: Pool,
+    n: usize,
+    x: CudaSlice<T>,
+    dy: CudaSlice<T>,
+    out: CudaSlice<T>,
+    aux: CudaSlice<T>,
+    bias: CudaSlice<T>,
+    db: CudaSlice<T>,
+    ws: CudaSlice<f32>,
+}
+
+fn drv(e: gelu_cuda::cudarc::driver::DriverError) -> String {
+    e.to_string()
+}
+
+impl<T: GeluFloat> Buffers<T> {
+    /// Operands for ops of `n` output elements; windows hold 2n (GeGLU's input).
+    fn new(stream: &Arc<CudaStream>, n: usize) -> Result<Self, String> {
+        let pool = Pool::new(2 * n, std::mem::size_of::<T>());
+        let up = |seed| {
+            stream
+                .clone_htod(&random_values::<T>(pool.len(), seed))
+                .map_err(drv)
+        };
+        let cols = COLS.min(n);
+        Ok(Self {
+            n,
+            x: up(1)?,
+            dy: up(2)?,
+            out: up(3)?,
+            aux: up(4)?,
+            bias: stream
+                .clone_htod(&random_values::<T>(cols, 5))
+                .map_err(drv)?,
+            db: stream
+                .clone_htod(&random_values::<T>(cols, 6))
+                .map_err(drv)?,
+            ws: gelu_cuda::bias_gelu_backward_workspace(stream, n / cols, cols)
+                .map_err(|e| e.to_string())?,
+            pool,
+        })
+    }
+
+    /// One launch of `op` on window `i`.
+    fn launch(
+        &mut self,
+        stream: &CudaStream,
+        op: Op,
+        approx: Approximation,
+        i: u64,
+    ) -> Result<(), GeluError> {
+        let w = self.pool.window(i);
+        let (n, s) = (self.n, w.start);
+        let cols = COLS.min(n);
+        match op {
+            Op::Forward => gelu_cuda::forward(
+                stream,
+                approx,
+                &self.x.slice(s..s + n),
+                &mut self.out.slice_mut(s..s + n),
+            ),
+            Op::Backward => gelu_cuda::backward(
+                stream,
+                approx,
+                &self.x.slice(s..s + n),
+                &self.dy.slice(s..s + n),
+                &mut self.out.slice_mut(s..s + n),
+            ),
+            Op::BiasForward => gelu_cuda::bias_gelu_forward_aux(
+                stream,
+                approx,
+                &self.x.slice(s..s + n),
+                &self.bias,
+                &mut self.out.slice_mut(s..s + n),
+                &mut self.aux.slice_mut(s..s + n),
+            ),
+            Op::BiasBackward => gelu_cuda::bias_gelu_backward(
+                stream,
+                approx,
+                &self.x.slice(s..s + n),
+                &self.dy.slice(s..s + n),
+                &mut self.out.slice_mut(s..s + n),
+                &mut self.db,
+                &mut self.ws,
+            ),
+            Op::GegluForward => gelu_cuda::geglu_forward(
+                stream,
+                approx,
+                &self.x.slice(w.clone()),
+                &mut self.out.slice_mut(s..s + n),
+                2 * cols,
+            ),
+            Op::GegluBackward => gelu_cuda::geglu_backward(
+                stream,
+                approx,
+                &self.x.slice(w.clone()),
+                &self.dy.slice(s..s + n),
+                &mut self.out.slice_mut(w),
+                2 * cols,
+            ),
+        }
+    }
+
+    fn copy(&mut self, stream: &Arc<CudaStream>, i: u64) -> Result<(), GeluError> {
+        let s = self.pool.window(i).start;
+        stream.memcpy_dtod(
+            &self.x.slice(s..s + self.n),
+            &mut self.out.slice_mut(s..s + self.n),
+        )?;
+        Ok(())
+    }
+}
+
+/// Median microseconds per call of `f`, over 7 batches of at least about 2 ms.
+fn measure(
+    ctx: &Arc<CudaContext>,
+    stream: &Arc<CudaStream>,
+    f: &mut dyn FnMut(u64) -> Result<(), GeluError>,
+) -> Result<f64, String> {
+    let mut failure = None;
+    let mut timed = |iters: u64, f: &mut dyn FnMut(u64) -> Result<(), GeluError>| {
+        time_ms(ctx, stream, iters, |i| {
+            if let Err(e) = f(i) {
+                failure.get_or_insert(e);
+            }
+        })
+    };
+    let probe = timed(3, f).map_err(|e| e.to_string())? / 3.0;
+    let iters = ((2.0 / probe.max(1e-4)).ceil() as u64).clamp(5, 10_000);
+    let mut samples = Vec::new();
+    for _ in 0..7 {
+        samples.push(timed(iters, f).map_err(|e| e.to_string())? * 1e3 / iters as f64);
+    }
+    if let Some(e) = failure {
+        return Err(e.to_string());
+    }
+    Ok(median(&mut samples))
+}
+
+pub struct BenchRow {
+    pub dtype: DType,
+    pub log2: u32,
+    pub op: Op,
+    pub approx: Approximation,
+    pub micros: f64,
+    pub gbps: f64,
+    pub copy_gbps: f64,
+}
+
+fn bench_dtype<T: GeluFloat>(
+    ctx: &Arc<CudaContext>,
+    stream: &Arc<CudaStream>,
+    sizes: &[u32],
+    ops: &[Op],
+    approxes: &[Approximation],
+    progress: &Progress,
+    rows: &mut Vec<BenchRow>,
+) -> Result<(), String> {
+    let elem = std::mem::size_of::<T>() as f64;
+    for &log2 in sizes {
+        let n = 1usize << log2;
+        let mut b = Buffers::<T>::new(stream, n)?;
+        let copy = measure(ctx, stream, &mut |i| b.copy(stream, i))?;
+        let copy_gbps = 2.0 * n as f64 * elem / copy / 1e3;
+        for &op in ops {
+            for &approx in approxes {
+                let micros = measure(ctx, stream, &mut |i| b.launch(stream, op, approx, i))?;
+                let gbps = op.elements_moved() as f64 * n as f64 * elem / micros / 1e3;
+                rows.push(BenchRow {
+                    dtype: T::DTYPE,
+                    log2,
+                    op,
+                    approx,
+                    micros,
+                    gbps,
+                    copy_gbps,
+                });
+                progress.inc(1);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn bench(
+    sizes: &[u32],
+    dtypes: &[DType],
+    ops: &[Op],
+    approxes: &[Approximation],
+    progress: &Progress,
+) -> Result<(String, Vec<BenchRow>), String> {
+    let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("bench needs a GPU: {e}"))?;
+    let stream = ctx.new_stream().map_err(drv)?;
+    let name = ctx.name().unwrap_or_default();
+    let bar = progress.bar(
+        (sizes.len() * dtypes.len() * ops.len() * approxes.len()) as u64,
+        "bench",
+    );
+    let mut rows = Vec::new();
+    for &dtype in dtypes {
+        match dtype {
+            DType::F32 => bench_dtype::<f32>(&ctx, &stream, sizes, ops, approxes, &bar, &mut rows)?,
+            DType::F16 => bench_dtype::<f16>(&ctx, &stream, sizes, ops, approxes, &bar, &mut rows)?,
+            DType::BF16 => {
+                bench_dtype::<bf16>(&ctx, &stream, sizes, ops, approxes, &bar, &mut rows)?
+            }
+        }
+    }
+    progress.finish();
+    Ok((name, rows))
+}
+
+pub fn print_bench(card: &str, rows: &[BenchRow], format: Format) {
+    match format {
+        Format::Json => {
+            let items: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "  {{\"dtype\": \"{}\", \"n\": {}, \"op\": \"{}\", \"approximation\": \"{}\", \"median_us\": {:.3}, \"gbps\": {:.1}, \"copy_gbps\": {:.1}, \"of_copy\": {:.4}}}",
+                        r.dtype,
+                        1u64 << r.log2,
+                        r.op,
+                        r.approx,
+                        r.micros,
+                        r.gbps,
+                        r.copy_gbps,
+                        r.gbps / r.copy_gbps
+                    )
+                })
+                .collect();
+            println!(
+                "{{\"card\": \"{}\", \"rows\": [\n{}\n]}}",
+                card.replace('"', "'"),
+                items.join(",\n")
+            );
+        }
+        Format::Csv => {
+            println!("dtype,n,op,approximation,median_us,gbps,copy_gbps,of_copy");
+            for r in rows {
+                println!(
+                    "{},{},{},{},{:.3},{:.1},{:.1},{:.4}",
+                    r.dtype,
+                    1u64 << r.log2,
+                    r.op,
+                    r.approx,
+                    r.micros,
+                    r.gbps,
+                    r.copy_gbps,
+                    r.gbps / r.copy_gbps
+                );
+            }
+        }
+        Format::Table => {
+            println!("{card}: median device time (CUDA events), GB/s counting the bytes each op must move,");
+            println!("and the share of a device-to-device copy's GB/s measured in the same run");
+            println!(
+                "{:<5} {:>6} {:<15} {:<8} {:>11} {:>9} {:>9} {:>8}",
+                "dtype", "n", "op", "approx", "median us", "GB/s", "copy", "of copy"
+            );
+            for r in rows {
+                println!(
+                    "{:<5} {:>6} {:<15} {:<8} {:>11.2} {:>9.1} {:>9.1} {:>7.1}%",
+                    r.dtype.name(),
+                    format!("2^{}", r.log2),
+                    r.op.name(),
+                    r.approx.name(),
+                    r.micros,
+                    r.gbps,
+                    r.copy_gbps,
+                    100.0 * r.gbps / r.copy_gbps
+                );
+            }
+        }
+    }
+}
+
+fn profile_dtype<T: GeluFloat>(
+    op: Op,
+    approx: Approximation,
+    n: usize,
+    iters: u64,
+) -> Result<f64, String> {
+    let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("profile needs a GPU: {e}"))?;
+    let stream = ctx.new_stream().map_err(drv)?;
+    let mut b = Buffers::<T>::new(&stream, n)?;
+    for i in 0..3 {
+        b.launch(&stream, op, approx, i)
+            .map_err(|e| e.to_string())?;
+    }
+    let name =
+        std::ffi::CString::new(op.kernel_name(approx, T::DTYPE)).expect("no NUL in kernel names");
+    let mut failure = None;
+    let ms = time_ms(&ctx, &stream, iters, |i| {
+        let _range = gelu_cuda::nvtx::Range::new(&name);
+        if let Err(e) = b.launch(&stream, op, approx, i) {
+            failure.get_or_insert(e);
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    match failure {
+        Some(e) => Err(e.to_string()),
+        None => Ok(ms * 1e3 / iters as f64),
+    }
+}
+
+/// Warm-up, then `iters` launches each inside an NVTX range named after its kernel.
+pub fn profile(
+    op: Op,
+    approx: Approximation,
+    dtype: DType,
+    n: usize,
+    iters: u64,
+) -> Result<(), String> {
+    let micros = match dtype {
+        DType::F32 => profile_dtype::<f32>(op, approx, n, iters)?,
+        DType::F16 => profile_dtype::<f16>(op, approx, n, iters)?,
+        DType::BF16 => profile_dtype::<bf16>(op, approx, n, iters)?,
+    };
+    let kernel = op.kernel_name(approx, dtype);
+    let ranges = if gelu_cuda::nvtx::ENABLED {
+        "NVTX range per launch"
+    } else {
+        "no NVTX ranges: build with --features cli,nvtx"
+    };
+    println!("{kernel}: {iters} launches of n = {n}, {micros:.2} us each on average ({ranges})");
+    Ok(())
+}

@@ -1,0 +1,383 @@
+//! `gelu`: accuracy tables, evaluation of .npy tensors, benchmarks and profiling
+//! runs for the gelu-cuda kernels. Built with `--features cli`.
+//!
+//! Every failure prints one line on stderr (`gelu: ...`) and exits non-zero,
+//! without leaving an output file behind.
+
+mod accuracy;
+mod backend;
+mod bench;
+mod npy;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use gelu_cuda::{Approximation, DType, GeluFloat, Op};
+use half::{bf16, f16};
+
+use backend::{Backend, DeviceArg};
+
+#[derive(Parser)]
+#[command(
+    name = "gelu",
+    version,
+    about = "GELU kernels: accuracy, evaluation, benchmarks, profiling"
+)]
+struct Cli {
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DTypeArg {
+    F32,
+    F16,
+    Bf16,
+}
+
+impl DTypeArg {
+    fn dtype(self) -> DType {
+        match self {
+            Self::F32 => DType::F32,
+            Self::F16 => DType::F16,
+            Self::Bf16 => DType::BF16,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ApproxArg {
+    Exact,
+    Tanh,
+    Sigmoid,
+}
+
+impl ApproxArg {
+    fn approx(self) -> Approximation {
+        match self {
+            Self::Exact => Approximation::Exact,
+            Self::Tanh => Approximation::Tanh,
+            Self::Sigmoid => Approximation::Sigmoid,
+        }
+    }
+}
+
+/// The elementwise directions `accuracy` and `eval` cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GradOp {
+    Forward,
+    Backward,
+}
+
+impl GradOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Forward => "forward",
+            Self::Backward => "backward",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OpArg {
+    Forward,
+    Backward,
+    BiasForward,
+    BiasBackward,
+    GegluForward,
+    GegluBackward,
+}
+
+impl OpArg {
+    fn op(self) -> Op {
+        match self {
+            Self::Forward => Op::Forward,
+            Self::Backward => Op::Backward,
+            Self::BiasForward => Op::BiasForward,
+            Self::BiasBackward => Op::BiasBackward,
+            Self::GegluForward => Op::GegluForward,
+            Self::GegluBackward => Op::GegluBackward,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Error statistics of every (dtype, approximation, op) against an f64 reference,
+    /// beside the usual framework formula's: fp16/bf16 over all 65536 inputs, fp32
+    /// over a dense sample (or all 2^32 inputs with --f32 all).
+    Accuracy {
+        /// Where the kernels run [default: the GPU if there is one, else the CPU].
+        #[arg(long, value_enum)]
+        device: Option<DeviceArg>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [DTypeArg::F32, DTypeArg::F16, DTypeArg::Bf16])]
+        dtype: Vec<DTypeArg>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ApproxArg::Exact, ApproxArg::Tanh, ApproxArg::Sigmoid])]
+        approx: Vec<ApproxArg>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [GradOp::Forward, GradOp::Backward])]
+        op: Vec<GradOp>,
+        /// Which fp32 inputs.
+        #[arg(long = "f32", value_enum, default_value_t = accuracy::F32Inputs::Sample)]
+        f32_inputs: accuracy::F32Inputs,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Runs one kernel on a .npy tensor (float32 or float64, C order, any shape),
+    /// rounded to the dtype; writes the result as float32 .npy.
+    Eval {
+        #[arg(long, value_enum)]
+        op: GradOp,
+        #[arg(long, value_enum)]
+        approx: ApproxArg,
+        #[arg(long, value_enum)]
+        dtype: DTypeArg,
+        /// Where the kernel runs [default: the GPU if there is one, else the CPU].
+        #[arg(long, value_enum)]
+        device: Option<DeviceArg>,
+        #[arg(long)]
+        input: PathBuf,
+        /// The incoming gradient dy, required for the backward; same shape as the input.
+        #[arg(long)]
+        grad: Option<PathBuf>,
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Median device time, GB/s and share of a same-run device copy, per kernel and size (GPU).
+    Bench {
+        /// log2 of the element counts.
+        #[arg(long, value_delimiter = ',', default_values_t = [12, 16, 20, 24, 26, 28])]
+        sizes: Vec<u32>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [DTypeArg::F32, DTypeArg::F16, DTypeArg::Bf16])]
+        dtype: Vec<DTypeArg>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [OpArg::Forward, OpArg::Backward])]
+        op: Vec<OpArg>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ApproxArg::Exact, ApproxArg::Tanh, ApproxArg::Sigmoid])]
+        approx: Vec<ApproxArg>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Warm-up, then launches of one kernel each inside an NVTX range named after it
+    /// (build with --features cli,nvtx), for nsys and ncu --nvtx (GPU).
+    Profile {
+        #[arg(long, value_enum)]
+        op: OpArg,
+        #[arg(long, value_enum, default_value_t = ApproxArg::Exact)]
+        approx: ApproxArg,
+        #[arg(long, value_enum)]
+        dtype: DTypeArg,
+        /// Elements per launch (outputs).
+        #[arg(long, default_value_t = 1 << 26)]
+        n: usize,
+        #[arg(long, default_value_t = 20)]
+        iters: u64,
+    },
+}
+
+/// Progress bars on stderr, hidden with --quiet or when stderr is not a terminal.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Self { bar: None, quiet }
+    }
+
+    /// A bar for `len` steps labelled `label`.
+    pub fn bar(&self, len: u64, label: &str) -> Progress {
+        if self.quiet {
+            return Progress::new(true);
+        }
+        let bar = indicatif::ProgressBar::new(len);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:>24} [{bar:40}] {percent:>3}% {elapsed_precise}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(label.to_string());
+        Progress {
+            bar: Some(bar),
+            quiet: false,
+        }
+    }
+
+    pub fn inc(&self, by: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(by);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn eval_typed<T: GeluFloat>(
+    backend: &Backend,
+    approx: Approximation,
+    x: &[f64],
+    dy: Option<&[f64]>,
+) -> Result<Vec<f32>, String> {
+    let round = |v: &[f64]| {
+        v.iter()
+            .map(|&e| T::from_f64_rounded(e))
+            .collect::<Vec<T>>()
+    };
+    let xt = round(x);
+    let dyt = dy.map(round);
+    let out = backend.run(approx, &xt, dyt.as_deref())?;
+    // Widening fp16/bf16 (and fp32) to f32 is exact.
+    Ok(out.iter().map(|v| v.to_f64() as f32).collect())
+}
+
+fn eval(
+    op: GradOp,
+    approx: Approximation,
+    dtype: DType,
+    device: Option<DeviceArg>,
+    input: PathBuf,
+    grad: Option<PathBuf>,
+    output: PathBuf,
+) -> Result<(), String> {
+    let x = npy::read(&input)?;
+    let dy = match (op, grad) {
+        (GradOp::Backward, None) => return Err("--grad is required for --op backward".to_string()),
+        (GradOp::Forward, Some(_)) => return Err("--grad is only for --op backward".to_string()),
+        (GradOp::Backward, Some(path)) => {
+            let dy = npy::read(&path)?;
+            if dy.shape != x.shape {
+                return Err(format!(
+                    "{} has shape {:?}, {} has shape {:?}: they must match",
+                    path.display(),
+                    dy.shape,
+                    input.display(),
+                    x.shape
+                ));
+            }
+            Some(dy)
+        }
+        (GradOp::Forward, None) => None,
+    };
+    let backend = Backend::open(device)?;
+    let dy = dy.as_ref().map(|d| d.data.as_slice());
+    let out = match dtype {
+        DType::F32 => eval_typed::<f32>(&backend, approx, &x.data, dy)?,
+        DType::F16 => eval_typed::<f16>(&backend, approx, &x.data, dy)?,
+        DType::BF16 => eval_typed::<bf16>(&backend, approx, &x.data, dy)?,
+    };
+    npy::write_f32(&output, &x.shape, &out)
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let progress = Progress::new(cli.quiet);
+    match cli.command {
+        Command::Accuracy {
+            device,
+            dtype,
+            approx,
+            op,
+            f32_inputs,
+            format,
+        } => {
+            let backend = Backend::open(device)?;
+            let dtypes: Vec<DType> = dtype.iter().map(|d| d.dtype()).collect();
+            let approxes: Vec<Approximation> = approx.iter().map(|a| a.approx()).collect();
+            let rows = accuracy::run(&backend, &dtypes, &approxes, &op, f32_inputs, &progress)?;
+            accuracy::print(&rows, format, &backend.describe());
+            Ok(())
+        }
+        Command::Eval {
+            op,
+            approx,
+            dtype,
+            device,
+            input,
+            grad,
+            output,
+        } => eval(
+            op,
+            approx.approx(),
+            dtype.dtype(),
+            device,
+            input,
+            grad,
+            output,
+        ),
+        Command::Bench {
+            sizes,
+            dtype,
+            op,
+            approx,
+            format,
+        } => {
+            if let Some(s) = sizes.iter().find(|&&s| !(4..=31).contains(&s)) {
+                return Err(format!(
+                    "--sizes takes log2 element counts from 4 to 31, got {s}"
+                ));
+            }
+            let dtypes: Vec<DType> = dtype.iter().map(|d| d.dtype()).collect();
+            let ops: Vec<Op> = op.iter().map(|o| o.op()).collect();
+            let approxes: Vec<Approximation> = approx.iter().map(|a| a.approx()).collect();
+            let (card, rows) = bench::bench(&sizes, &dtypes, &ops, &approxes, &progress)?;
+            bench::print_bench(&card, &rows, format);
+            Ok(())
+        }
+        Command::Profile {
+            op,
+            approx,
+            dtype,
+            n,
+            iters,
+        } => {
+            if n < 16 || iters == 0 {
+                return Err("--n must be at least 16 and --iters at least 1".to_string());
+            }
+            bench::profile(op.op(), approx.approx(), dtype.dtype(), n, iters)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line: clap's first, without its "error: " prefix.
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("gelu: {first} (see gelu --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("gelu: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! NVTX ranges, for Nsight Systems (`nsys profile`) and Nsight Compute
+//! (`ncu --nvtx`). With the `nvtx` feature they call NVTX3 (header-only, compiled
+//! into the host library; without a profiler attached each call returns at once);
+//! without it they do nothing.
+//!
+//! ```
+//! let _range = gelu_cuda::nvtx::Range::new(c"my training step");
+//! // ... launches to see grouped under the range ...
+//! ```
+
+use std::ffi::CStr;
+
+/// Whether this build emits NVTX ranges (the `nvtx` feature).
+pub const ENABLED: bool = cfg!(feature = "nvtx");
+
+/// An NVTX range, open from `new` until dropped.
+#[must_use = "the range closes when this value is dropped"]
+pub struct Range(());
+
+impl Range {
+    /// Opens a range named `name` on the calling thread.
+    pub fn new(name: &CStr) -> Self {
+        #[cfg(feature = "nvtx")]
+        // SAFETY: a NUL-terminated string that outlives the call.
+        unsafe {
+            crate::ffi::gelu_nvtx_push(name.as_ptr())
+        };
+        #[cfg(not(feature = "nvtx"))]
+        let _ = name;
+        Range(())
+    }
+}
+
+impl Drop for Range {
+    fn drop(&mut self) {
+        #[cfg(feature = "nvtx")]
+        // SAFETY: closes the range this value opened on this thread.
+        unsafe {
+            crate::ffi::gelu_nvtx_pop()
+        };
+    }
+}

@@ -1,0 +1,91 @@
+use std::ffi::CStr;
+
+use crate::{ffi, Approximation, DType};
+
+/// The operations the kernels implement, for naming and profiling.
+///
+/// ```
+/// use gelu_cuda::{Approximation, DType, Op};
+/// assert_eq!(Op::Forward.kernel_name(Approximation::Exact, DType::BF16), "gelu_forward_exact_bf16");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// `y = GELU(x)`.
+    Forward,
+    /// `dx = dy GELU'(x)`.
+    Backward,
+    /// `y = GELU(x + b)` (and the pre-activation).
+    BiasForward,
+    /// `dx = dy GELU'(pre)` and the bias gradient.
+    BiasBackward,
+    /// `out = GELU(a) g`.
+    GegluForward,
+    /// `da`, `dg` of GeGLU.
+    GegluBackward,
+}
+
+impl Op {
+    /// Every op.
+    pub const ALL: [Op; 6] = [
+        Self::Forward,
+        Self::Backward,
+        Self::BiasForward,
+        Self::BiasBackward,
+        Self::GegluForward,
+        Self::GegluBackward,
+    ];
+
+    /// Lower-case name with dashes, as the `gelu` command spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Forward => "forward",
+            Self::Backward => "backward",
+            Self::BiasForward => "bias-forward",
+            Self::BiasBackward => "bias-backward",
+            Self::GegluForward => "geglu-forward",
+            Self::GegluBackward => "geglu-backward",
+        }
+    }
+
+    pub(crate) fn abi(self) -> ffi::gelu_op {
+        match self {
+            Self::Forward => ffi::gelu_op::GELU_OP_FORWARD,
+            Self::Backward => ffi::gelu_op::GELU_OP_BACKWARD,
+            Self::BiasForward => ffi::gelu_op::GELU_OP_BIAS_FORWARD,
+            Self::BiasBackward => ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
+            Self::GegluForward => ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
+            Self::GegluBackward => ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
+        }
+    }
+
+    /// The name of the CUDA kernel that runs this op (for the bias backward, its
+    /// first stage), as Nsight shows it.
+    pub fn kernel_name(self, approx: Approximation, dtype: DType) -> &'static str {
+        // SAFETY: every (op, approx, dtype) of these enums is in the table, whose
+        // names are NUL-terminated string literals.
+        let name = unsafe { ffi::gelu_kernel_name(self.abi(), approx.abi(), dtype.abi()) };
+        assert!(
+            !name.is_null(),
+            "kernel table lacks {self:?} {approx} {dtype}"
+        );
+        unsafe { CStr::from_ptr(name) }
+            .to_str()
+            .expect("ASCII name")
+    }
+
+    /// Elements moved per output element, counting every read and write the op
+    /// must do (GeGLU reads two inputs per output; the bias is negligible).
+    pub fn elements_moved(self) -> usize {
+        match self {
+            Self::Forward | Self::BiasForward => 2,
+            Self::Backward | Self::BiasBackward | Self::GegluForward => 3,
+            Self::GegluBackward => 5,
+        }
+    }
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

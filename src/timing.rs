@@ -1,0 +1,116 @@
+//! Device timing for benchmarks: CUDA events around batches of launches, over
+//! windows of a pool larger than the L2 so that consecutive launches miss it (the
+//! L2 is 50 MB on an H100, 60 MB on an H200).
+//!
+//! ```no_run
+//! # fn main() -> Result<(), gelu_cuda::GeluError> {
+//! use gelu_cuda::timing;
+//! let ctx = gelu_cuda::cuda_context(0)?;
+//! let stream = ctx.new_stream()?;
+//! let n = 1 << 20;
+//! let pool = timing::Pool::new(n, 4);
+//! let x = stream.clone_htod(&timing::random_values::<f32>(pool.len(), 1))?;
+//! let mut y = stream.alloc_zeros::<f32>(pool.len())?;
+//! let ms = timing::time_ms(&ctx, &stream, 100, |i| {
+//!     let w = pool.window(i);
+//!     gelu_cuda::forward(&stream, gelu_cuda::Approximation::Exact, &x.slice(w.clone()), &mut y.slice_mut(w))
+//!         .expect("launch");
+//! })?;
+//! println!("{:.1} GB/s", 2.0 * 4.0 * n as f64 / (ms * 1e-3 / 100.0) / 1e9);
+//! # Ok(()) }
+//! ```
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use cudarc::driver::sys::CUevent_flags;
+use cudarc::driver::{CudaContext, CudaStream};
+
+use crate::{GeluError, GeluFloat};
+
+/// Bytes a pool spans at least.
+pub const POOL_BYTES: usize = 256 << 20;
+
+/// Windows of `n` elements spread over at least [`POOL_BYTES`], each starting on a
+/// 16-byte boundary.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    n: usize,
+    stride: usize,
+    windows: usize,
+}
+
+impl Pool {
+    /// Windows of `n` elements of `elem_bytes` bytes.
+    pub fn new(n: usize, elem_bytes: usize) -> Self {
+        let stride = n.next_multiple_of(256).max(256);
+        let windows = (POOL_BYTES / elem_bytes / stride).max(1);
+        Self { n, stride, windows }
+    }
+
+    /// Elements to allocate.
+    pub fn len(&self) -> usize {
+        self.stride * self.windows
+    }
+
+    /// Whether the pool is empty (never: it always holds one window).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The `i`th window, cycling.
+    pub fn window(&self, i: u64) -> Range<usize> {
+        let start = (i as usize % self.windows) * self.stride;
+        start..start + self.n
+    }
+}
+
+/// Deterministic values in [-6, 6], never zeros, for inputs to time on.
+pub fn random_values<T: GeluFloat>(len: usize, seed: u64) -> Vec<T> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = (state >> 11) as f64 / (1u64 << 53) as f64 * 12.0 - 6.0;
+            T::from_f64_rounded(if v == 0.0 { 0.5 } else { v })
+        })
+        .collect()
+}
+
+/// Milliseconds of device time `iters` calls of `launch(i)` take on `stream`,
+/// between two CUDA events (the host waits for the second).
+pub fn time_ms(
+    ctx: &Arc<CudaContext>,
+    stream: &Arc<CudaStream>,
+    iters: u64,
+    mut launch: impl FnMut(u64),
+) -> Result<f64, GeluError> {
+    let start = ctx.new_event(Some(CUevent_flags::CU_EVENT_DEFAULT))?;
+    let end = ctx.new_event(Some(CUevent_flags::CU_EVENT_DEFAULT))?;
+    start.record(stream)?;
+    for i in 0..iters {
+        launch(i);
+    }
+    end.record(stream)?;
+    end.synchronize()?;
+    Ok(start.elapsed_ms(&end)? as f64)
+}
+
+/// The median of `samples` (which it sorts).
+///
+/// ```
+/// assert_eq!(gelu_cuda::timing::median(&mut [3.0, 1.0, 2.0]), 2.0);
+/// ```
+pub fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let n = samples.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    }
+}
