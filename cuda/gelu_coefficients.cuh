@@ -5,13 +5,14 @@
 
 namespace gelu {
 
-constexpr float TAIL_K = 3.0f;  // u = (TAIL_C1 z + TAIL_C0) / (z + TAIL_K) maps z in [0, 15] to [-1, 1]
-constexpr float TAIL_C1 = 1.4f;
+constexpr float TAIL_K = 3.0f;  // u = (TAIL_C1 z + TAIL_C0) / (z + TAIL_K) maps z in [0, TAIL_ZMAX] to [-1, 1]
+constexpr float TAIL_C1 = 1.375f;
 constexpr float TAIL_C0 = -3.0f;
+constexpr float TAIL_ZMAX = 16.0f;  // |x| beyond which the exact form's tails are 0 or x
 constexpr float CENTRAL = 0.75f;  // the accurate forward uses a series for |x| < CENTRAL
 constexpr float CENTRAL_GRAD_LO = -0.375f;  // the accurate backward uses one for CENTRAL_GRAD_LO < x < CENTRAL
-constexpr float FAST_R_SCALE = 7.2f;  // u = r FAST_R_SCALE + FAST_R_OFFSET, r = 1/(z + TAIL_K), maps z in [0, 15] to [-1, 1]
-constexpr float FAST_R_OFFSET = -1.4f;
+constexpr float FAST_R_SCALE = 7.125f;  // u = r FAST_R_SCALE + FAST_R_OFFSET, r = 1/(z + TAIL_K), maps z in [0, TAIL_ZMAX] to [-1, 1]
+constexpr float FAST_R_OFFSET = -1.375f;
 constexpr float FWD_TAIL_K = 1.5f;  // u = (FWD_TAIL_C1 z + FWD_TAIL_C0) / (z + FWD_TAIL_K) maps [CENTRAL, 15] to [-1, 1]
 constexpr float FWD_TAIL_C1 = 1.3157895f;
 constexpr float FWD_TAIL_C0 = -3.2368422f;
@@ -51,14 +52,14 @@ GELU_HD float central_grad_accurate(float t) { return horner(t, -0.26596153f, 0.
 // z R(z) / sqrt(2 pi) = e^(z^2/2) z (1 - Phi(z)) in u, z in [CENTRAL, 15]; fp32; max relative error of the fit 2^-29.0
 GELU_HD float zq_accurate(float t) { return 0.35221782f + fmaf(t, horner(t, 0.08497845f, -0.044058323f, 0.0006878429f, 0.0032759637f, 0.0004570095f, -0.0002483379f, -0.00012919742f, -8.818381e-06f, 1.4891255e-05f, 5.039285e-06f), -3.776297e-09f); }
 
-// 2^-64 R(z) / sqrt(2 pi), R the Mills ratio, in the fast u; fp16/bf16 kernels; max relative error of the fit 2^-20.0
-GELU_HD float mills_fast(float t) { return horner(t, 8.6495296e-21f, 1.1358455e-20f, 5.541781e-21f, 1.5494736e-21f, 8.773669e-23f, -7.7923794e-23f, -8.805446e-24f, 4.782642e-24f); }
+// 2^-64 R(z) / sqrt(2 pi), R the Mills ratio, in the fast u; fp16/bf16 kernels; max relative error of the fit 2^-19.7
+GELU_HD float mills_fast(float t) { return horner(t, 8.5305796e-21f, 1.1360649e-20f, 5.6091396e-21f, 1.5949298e-21f, 9.580313e-23f, -8.130691e-23f, -9.7865405e-24f, 5.0158273e-24f); }
 
-// (z - R(z)) / sqrt(2 pi) / (z - z0) in u; fp32 kernels; max relative error of the fit 2^-31.7
-GELU_HD float grad_tail_accurate(float t) { return 0.49984753f + fmaf(t, horner(t, -0.11584433f, 0.04209449f, -0.008044798f, -0.0003503525f, 0.0004474982f, 1.7877308e-05f, -3.2729688e-05f, -4.332764e-06f, 2.1634683e-06f, 5.759839e-07f), 6.818655e-09f); }
+// (z - R(z)) / sqrt(2 pi) / (z - z0) in u; fp32 kernels; max relative error of the fit 2^-31.2
+GELU_HD float grad_tail_accurate(float t) { return 0.4986328f + fmaf(t, horner(t, -0.11617092f, 0.042725697f, -0.008316246f, -0.0003407278f, 0.00047268797f, 1.6388442e-05f, -3.5635992e-05f, -4.4020903e-06f, 2.4581823e-06f, 6.028895e-07f), -8.5317025e-09f); }
 
-// 2^-64 (z - R(z)) / sqrt(2 pi) / (z - z0) in the fast u; fp16/bf16 kernels; max relative error of the fit 2^-20.1
-GELU_HD float grad_tail_fast(float t) { return horner(t, 2.7096797e-20f, 6.2800933e-21f, 2.281789e-21f, 4.347733e-22f, -1.8459127e-23f, -2.1450382e-23f, 3.7664842e-25f); }
+// 2^-64 (z - R(z)) / sqrt(2 pi) / (z - z0) in the fast u; fp16/bf16 kernels; max relative error of the fit 2^-20.0
+GELU_HD float grad_tail_fast(float t) { return horner(t, 2.7030946e-20f, 6.2978083e-21f, 2.315996e-21f, 4.4938525e-22f, -1.7910713e-23f, -2.258403e-23f, 2.7607869e-25f); }
 
 // GELU'(x) / (x - x0) (tanh) in u over the root window; fp32; max relative error of the fit 2^-32.6
 GELU_HD float grad_root_tanh_accurate(float t) { return 0.38288254f + fmaf(t, horner(t, 0.14489894f, 0.0034122046f, -0.0054344935f, -0.0005409132f, 0.00011234231f, 1.9218996e-05f, -1.4277174e-06f, -4.266637e-07f, -1.6124797e-09f, 2.2010893e-09f), 3.0658969e-09f); }

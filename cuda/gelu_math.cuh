@@ -98,7 +98,8 @@ GELU_HD float finish_forward(float x, float y) {
 // ---------------------------------------------------------------------------
 // exact: z = |x|, Q(z) = 1 - Phi(z) = e^(-z^2/2) M(z), M(z) = R(z)/sqrt(2 pi)
 // with R the Mills ratio, fitted as (z + K) M(z) in u = (C1 z + C0)/(z + K).
-// Beyond z = 15 every result is 0 or x, so z is clamped there (which keeps
+// Beyond z = TAIL_ZMAX (16) every result is 0 or x, the backward's for any
+// |dy| <= 2^24 too, so z is clamped there (which keeps
 // infinities out of the arithmetic).
 struct TailPoint {
     float zc;  // min(|x|, 15)
@@ -107,13 +108,33 @@ struct TailPoint {
 };
 
 GELU_HD TailPoint tail_point(float x) {
-    const float zc = fminf(fabsf(x), 15.0f);
+    const float zc = fminf(fabsf(x), TAIL_ZMAX);
     const float r = 1.0f / (zc + TAIL_K);
     return {zc, r, fmaf(TAIL_C1, zc, TAIL_C0) * r};
 }
 
 template <Approx A, bool fast>
 struct Gelu;
+
+// dy times a tail factor, scaled by 2^k last: for |dy| >= 2^63 that product could
+// overflow although the scaled result does not, so such a dy is shifted down by
+// 2^63 and k up by as much (k <= 0 in every caller, so scale2's range holds).
+struct ShiftedGrad {
+    float dy;
+    int k;
+};
+
+GELU_HD ShiftedGrad shift_gradient(float dy) {
+    const bool big = fabsf(dy) >= 9.22337204e18f;  // 2^63
+    return {big ? dy * 1.08420217e-19f : dy, big ? 63 : 0};
+}
+
+// Beyond the clamp GELU' is 0 (x < 0) or 1 (x > 0) to far below f32's range, but
+// the clamped evaluation times a huge dy need not be: there the backward is exactly
+// dy times 0 or 1. A NaN x fails both tests and keeps `dx`.
+GELU_HD float saturate_backward(float x, float dy, float dx, float clamp) {
+    return x < -clamp ? dy * -0.0f : (x > clamp ? dy : dx);
+}
 
 // e^(-z^2/2) with z^2 carried exactly.
 GELU_HD ExpParts gauss_parts(float zc) {
@@ -152,9 +173,10 @@ struct Gelu<Approx::Exact, false> {
         const float f = grad_tail_accurate(p.u);
         const float d = dz * f;
         const float d_lo = fmaf(dz, f, -d) + dz_lo * f;
-        const float b = d * dy;
-        const float b_lo = fmaf(d, dy, -b) + d_lo * dy;
-        const float ed = scale2(b + fmaf(b, e.em1, b_lo), e.k);
+        const ShiftedGrad g = shift_gradient(dy);
+        const float b = d * g.dy;
+        const float b_lo = fmaf(d, g.dy, -b) + d_lo * g.dy;
+        const float ed = scale2(b + fmaf(b, e.em1, b_lo), e.k + g.k);
         const float tail = x < 0.0f ? -ed : dy + ed;
         // Near 0 the tail's relative error is worth several ulp of a result just
         // under 1/2; there GELU'(x) = 1/2 + x (2/sqrt(2 pi) + x^2 P(x^2)).
@@ -162,21 +184,27 @@ struct Gelu<Approx::Exact, false> {
         const float t = TWO_INV_SQRT_2PI_HI + fmaf(s, central_grad_accurate(s), TWO_INV_SQRT_2PI_LO);
         const float central = dy * fmaf(x, t, 0.5f);
         const float dx = x > CENTRAL_GRAD_LO && x < CENTRAL ? central : tail;
-        return x != x ? x + dy : dx;
+        return x != x ? x + dy : saturate_backward(x, dy, dx, TAIL_ZMAX);
     }
 };
 
 // Fast flavour: z = min(|x|, 15) (a NaN passes through), r = 1/(z + K) on the
 // special function unit, u = r S + O. The fitted tails carry a factor 2^-64 that
 // cancels the 2^64 in e^(-z^2/2) 2^64, which keeps that exponential normal (the
-// unit flushes subnormals) for every z <= 15.
+// unit flushes subnormals) for every z <= TAIL_ZMAX.
+// dy a b where a b carries a factor 2^-64 in one and 2^64 in the other: multiplied
+// in the order that neither overflows for large |dy| nor underflows for small.
+GELU_HD float scaled_product(float dy, float a, float b) {
+    return fabsf(dy) >= 1.0f ? (dy * a) * b : dy * (a * b);
+}
+
 struct FastTail {
     float zc, u, gauss;  // gauss = e^(-z^2/2) 2^64
 };
 
 GELU_HD FastTail fast_tail(float x) {
     const float ax = fabsf(x);
-    const float zc = ax > 15.0f ? 15.0f : ax;
+    const float zc = ax > TAIL_ZMAX ? TAIL_ZMAX : ax;
     const float r = approx_rcp(zc + TAIL_K);
     return {zc, fmaf(r, FAST_R_SCALE, FAST_R_OFFSET), approx_exp2(fmaf(zc * zc, -0.5f * LOG2E, 64.0f))};
 }
@@ -191,8 +219,8 @@ struct Gelu<Approx::Exact, true> {
     static GELU_HD float backward(float x, float dy) {
         const FastTail t = fast_tail(x);
         const float d = ((t.zc + GRAD_ROOT_EXACT_HI) + GRAD_ROOT_EXACT_LO) * grad_tail_fast(t.u);
-        const float ed = dy * d * t.gauss;  // dy e^(-z^2/2) D(z)
-        return x < 0.0f ? -ed : dy + ed;
+        const float ed = scaled_product(dy, d, t.gauss);  // dy e^(-z^2/2) D(z)
+        return saturate_backward(x, dy, x < 0.0f ? -ed : dy + ed, TAIL_ZMAX);
     }
 };
 
@@ -201,9 +229,9 @@ struct Gelu<Approx::Exact, true> {
 //   sigma(|v|) = 1/(1 + w),  sigma(-|v|) = w/(1 + w),
 //   GELU'(x) = sigma(v) (1 + x v' (1 - sigma(v))).
 // Near the derivative's root the bracket cancels, so there the derivative is a
-// fitted (x - x0) P(u). Beyond |x| = CLAMP every result, derivative included, is 0
-// or x to f32 precision, so x is clamped there, which keeps infinities out of the
-// arithmetic and e^-|v| within exp_parts' range.
+// fitted (x - x0) P(u). Beyond |x| = CLAMP every result is 0 or x, the backward's
+// for any |dy| <= 2^24 too, so x is clamped there, which keeps infinities out of
+// the arithmetic and e^-|v| within exp_parts' range.
 // x (A + b x^2) in two floats, A = TANH_A, b given in two parts.
 GELU_HD DoubleFloat cubic(float x, float b_hi, float b_lo) {
     const float s = x * x;
@@ -232,7 +260,7 @@ struct TanhForm {
 };
 
 struct SigmoidForm {
-    static constexpr float CLAMP = 70.0f;  // |v(70)| = 119.1
+    static constexpr float CLAMP = 75.0f;  // |v(75)| = 127.7
     static constexpr float ROOT_HI = GRAD_ROOT_SIGMOID_HI;
     static constexpr float ROOT_LO = GRAD_ROOT_SIGMOID_LO;
     static constexpr float ROOT_SCALE = ROOT_SIGMOID_SCALE;
@@ -309,9 +337,9 @@ struct LogisticGelu<F, true> {
         const float xdv = xb * F::dv(xb);
         const float sms = p.ws * p.sp;  // sigma(-|v|) 2^64
         const float pos = dy * fmaf(xdv * p.sp, sms * 5.42101086e-20f, p.sp);
-        const float neg = (dy * 5.42101086e-20f) * (sms * fmaf(xdv, p.sp, 1.0f));
+        const float neg = scaled_product(dy, 5.42101086e-20f, sms * fmaf(xdv, p.sp, 1.0f));
         const float dx = x >= 0.0f ? pos : neg;
-        return in_root_window(x) ? logistic_grad_root<F, true>(x, dy) : dx;
+        return in_root_window(x) ? logistic_grad_root<F, true>(x, dy) : saturate_backward(x, dy, dx, F::CLAMP);
     }
 };
 
@@ -350,10 +378,11 @@ struct LogisticGelu<F, false> {
             const float p_lo = fmaf(xdv.hi, sp.hi, -p) + fmaf(xdv.hi, sp.lo, xdv.lo * sp.hi);
             const DoubleFloat i = two_sum(p, 1.0f);
             const float i_lo = i.lo + p_lo;
-            const float t = fmaf(sp.hi, i.hi, fmaf(sp.hi, i_lo, sp.lo * i.hi)) * dy;
-            dx = scale2(fmaf(t, l.em1, t), l.k);  // dy w sigma(|v|) (1 + x v' sigma(|v|))
+            const ShiftedGrad g = shift_gradient(dy);
+            const float t = fmaf(sp.hi, i.hi, fmaf(sp.hi, i_lo, sp.lo * i.hi)) * g.dy;
+            dx = scale2(fmaf(t, l.em1, t), l.k + g.k);  // dy w sigma(|v|) (1 + x v' sigma(|v|))
         }
-        dx = in_root_window(x) ? logistic_grad_root<F, false>(x, dy) : dx;
+        dx = in_root_window(x) ? logistic_grad_root<F, false>(x, dy) : saturate_backward(x, dy, dx, F::CLAMP);
         return x != x ? x + dy : dx;
     }
 };

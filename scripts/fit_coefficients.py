@@ -155,6 +155,7 @@ def root_poly(grad, root, xmap):
 FWD_K = 1.5        # the accurate forward tail's rational map
 ZQ_DEG = 10        # its polynomial degree
 CENTRAL = 0.75     # |x| below which the accurate forward uses a series
+TAIL_ZMAX = 16     # the tails' clamp: beyond it dy GELU'(x) rounds to 0 for |dy| <= 2^24
 CENTRAL_DEG = 4
 FAST_SCALE = mp.mpf(2) ** -64  # folded into the fast tails (their e^(-z^2/2) is scaled by 2^64)
 
@@ -225,14 +226,15 @@ def main():
         "",
     ]
     K = np.float32(3.0)
-    zmap, c1, c0 = tail_map(float(K), 0, 15)
-    emit_const(out, "TAIL_K", K, "u = (TAIL_C1 z + TAIL_C0) / (z + TAIL_K) maps z in [0, 15] to [-1, 1]")
+    zmap, c1, c0 = tail_map(float(K), 0, TAIL_ZMAX)
+    emit_const(out, "TAIL_K", K, "u = (TAIL_C1 z + TAIL_C0) / (z + TAIL_K) maps z in [0, TAIL_ZMAX] to [-1, 1]")
     emit_const(out, "TAIL_C1", c1, "")
     emit_const(out, "TAIL_C0", c0, "")
+    emit_const(out, "TAIL_ZMAX", np.float32(TAIL_ZMAX), "|x| beyond which the exact form's tails are 0 or x")
     emit_const(out, "CENTRAL", np.float32(CENTRAL), "the accurate forward uses a series for |x| < CENTRAL")
     emit_const(out, "CENTRAL_GRAD_LO", np.float32(-0.375), "the accurate backward uses one for CENTRAL_GRAD_LO < x < CENTRAL")
-    rs, ro = fast_map_constants(float(K), 15)
-    emit_const(out, "FAST_R_SCALE", rs, "u = r FAST_R_SCALE + FAST_R_OFFSET, r = 1/(z + TAIL_K), maps z in [0, 15] to [-1, 1]")
+    rs, ro = fast_map_constants(float(K), TAIL_ZMAX)
+    emit_const(out, "FAST_R_SCALE", rs, "u = r FAST_R_SCALE + FAST_R_OFFSET, r = 1/(z + TAIL_K), maps z in [0, TAIL_ZMAX] to [-1, 1]")
     emit_const(out, "FAST_R_OFFSET", ro, "")
     fastmap = fast_map(float(K), rs, ro)
     FK = np.float32(FWD_K)

@@ -1,0 +1,162 @@
+//! Reliability on the host path: lengths past 2^31 and 2^32 (64-bit indexing all
+//! the way), and a randomized property test over lengths, offsets and special
+//! values.
+
+mod common;
+
+use common::host::Host;
+use common::*;
+use gelu_cuda::host::{self, HostRunner};
+use gelu_cuda::{reference, Approximation, DType, GeluFloat};
+use half::{bf16, f16};
+
+/// An in-place forward over 2^32 + 17 bf16 elements whose bit patterns cycle
+/// through all 65536 values: every element is checked against the result for its
+/// pattern from a small run, so a wrong 32-bit index anywhere shows.
+#[test]
+fn length_past_2_to_the_32() {
+    let n = (1usize << 32) + 17;
+    let table: Vec<bf16> = forward(
+        &Host::default(),
+        Approximation::Exact,
+        &all_values::<bf16>(),
+    );
+    let mut x: Vec<bf16> = Vec::with_capacity(n);
+    x.extend((0..n).map(|i| bf16::from_bits(i as u16)));
+    host::forward_inplace(Approximation::Exact, &mut x);
+    let bad = x
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| v.to_bits() != table[*i % 65536].to_bits())
+        .map(|(i, _)| i)
+        .next();
+    assert_eq!(bad, None, "element {bad:?} of 2^32 + 17 is wrong");
+}
+
+/// Values of every kind: ordinary, tails, zeros, subnormals, extremes, NaN.
+fn any_value<T: GeluFloat>(rng: &mut Rng) -> T {
+    let max = T::DTYPE.max_finite();
+    let tiny = reference::ulp_of(T::DTYPE, 0.0);
+    let v = match rng.next_u64() % 12 {
+        0 => f64::NAN,
+        1 => f64::INFINITY,
+        2 => f64::NEG_INFINITY,
+        3 => max,
+        4 => -max,
+        5 => {
+            tiny * (1 + rng.next_u64() % 100) as f64
+                * if rng.next_u64() % 2 == 0 { 1.0 } else { -1.0 }
+        }
+        6 => 0.0,
+        7 => -0.0,
+        8 => (rng.unit() - 0.5) * 40.0,
+        _ => (rng.unit() - 0.5) * 8.0,
+    };
+    T::from_f64_rounded(v)
+}
+
+/// Gradients of every kind up to 2^24 in magnitude, the range the backward's
+/// bounds are stated for (README), and infinities and NaN.
+fn any_gradient<T: GeluFloat>(rng: &mut Rng) -> T {
+    let tiny = reference::ulp_of(T::DTYPE, 0.0);
+    let sign = if rng.next_u64() % 2 == 0 { 1.0 } else { -1.0 };
+    let v = match rng.next_u64() % 10 {
+        0 => f64::NAN,
+        1 => f64::INFINITY * sign,
+        2 => 0.0 * sign,
+        3 => tiny * (1 + rng.next_u64() % 100) as f64 * sign,
+        4 | 5 => 2f64.powf(rng.unit() * 48.0 - 24.0) * sign,
+        _ => (rng.unit() - 0.5) * 8.0,
+    };
+    T::from_f64_rounded(v)
+}
+
+fn property<T: GeluFloat>(seed: u64, cases: usize) {
+    let mut rng = Rng::new(seed);
+    for case in 0..cases {
+        let approx = Approximation::ALL[(rng.next_u64() % 3) as usize];
+        let n = (rng.next_u64() % 3000) as usize;
+        let (xo, dyo, oo) = (
+            (rng.next_u64() % 9) as usize,
+            (rng.next_u64() % 9) as usize,
+            (rng.next_u64() % 9) as usize,
+        );
+        let backward = rng.next_u64() % 2 == 1;
+        let threads = 1 + rng.next_u64() % 2048;
+        let x: Vec<T> = (0..n + xo).map(|_| any_value(&mut rng)).collect();
+        let dy: Vec<T> = (0..n + dyo).map(|_| any_gradient(&mut rng)).collect();
+        let out = vec![poison::<T>(); n + oo];
+        let runner = Host(HostRunner::new().grid_threads(threads), "host");
+        let call = if backward {
+            Call::Backward
+        } else {
+            Call::Forward
+        };
+        let got = runner.run(&Job {
+            call,
+            approx,
+            x: &x,
+            xo,
+            dy: &dy,
+            dyo,
+            out: &out,
+            oo,
+            n,
+        });
+        for k in 0..n {
+            let xv = x[xo + k].to_f64();
+            let (exact, scale) = if backward {
+                let d = dy[dyo + k].to_f64();
+                let e = reference::backward(approx, xv, d);
+                let s = if T::DTYPE == DType::F32 {
+                    gelu_cuda::accuracy::judging_scale(approx, xv, d)
+                } else {
+                    e
+                };
+                (e, s)
+            } else {
+                let e = reference::forward(approx, xv);
+                (e, e)
+            };
+            let g = got[oo + k].to_f64();
+            let what = format!(
+                "case {case} {approx} {:?} backward={backward} x={xv:e}",
+                T::DTYPE
+            );
+            // An infinite dy times a derivative that underflows to 0 is NaN in f64 and
+            // may be an infinity or NaN from the kernel; only the kind is checked.
+            if exact.is_nan() || (backward && dy[dyo + k].to_f64().is_infinite()) {
+                assert!(
+                    g.is_nan() || g.is_infinite() || exact.is_nan() == g.is_nan(),
+                    "{what}: {g}"
+                );
+                continue;
+            }
+            if exact.is_infinite() || g.is_infinite() {
+                // Products of a finite gradient with a large dy may overflow either side.
+                assert!(backward || g == exact, "{what}: {g} vs {exact}");
+                continue;
+            }
+            let bound = if T::DTYPE == DType::F32 {
+                f32_bound(approx, backward)
+            } else {
+                1.0
+            };
+            let err = (g - exact).abs() / reference::ulp_of(T::DTYPE, scale.abs().max(exact.abs()));
+            assert!(err <= bound, "{what}: {g:e} vs {exact:e} ({err} ulp)");
+        }
+        for (i, v) in got.iter().enumerate() {
+            if i < oo {
+                assert!(is_poison(*v), "case {case}: written before the output");
+            }
+        }
+    }
+}
+
+#[test]
+fn property_random_lengths_offsets_and_values() {
+    let s = seed("property_random_lengths_offsets_and_values");
+    property::<f32>(s, 2000);
+    property::<f16>(s ^ 1, 2000);
+    property::<bf16>(s ^ 2, 2000);
+}
