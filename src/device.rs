@@ -79,6 +79,19 @@ impl KernelSet {
     }
 }
 
+static LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many times this process has loaded the kernels into a CUDA context: once per
+/// context that ran a kernel, however many threads asked at the same time.
+///
+/// ```
+/// let before = gelu_cuda::kernel_loads();
+/// assert!(gelu_cuda::kernel_loads() >= before);
+/// ```
+pub fn kernel_loads() -> usize {
+    LOADS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Loaded kernel sets by context handle. A context is never unloaded while the
 /// process runs (the set holds it), so a handle is never reused for another one.
 static SETS: Mutex<Vec<(usize, Arc<KernelSet>)>> = Mutex::new(Vec::new());
@@ -92,6 +105,7 @@ fn kernel_set(ctx: &Arc<CudaContext>) -> Result<Arc<KernelSet>, GeluError> {
         return Ok(set.clone());
     }
     let set = Arc::new(KernelSet::load(ctx)?);
+    LOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     sets.push((key, set.clone()));
     Ok(set)
 }
@@ -181,6 +195,19 @@ pub(crate) fn launch_rows<T: GeluFloat>(
 }
 
 /// `y = GELU(x)` on `stream`.
+///
+/// Overlapping input and output views cannot be made: the borrow checker refuses a
+/// mutable view of a buffer while another view of it is alive (use
+/// [`forward_inplace`] to write over the input):
+///
+/// ```compile_fail
+/// # fn f(stream: &std::sync::Arc<gelu_cuda::cudarc::driver::CudaStream>,
+/// #      buf: &mut gelu_cuda::cudarc::driver::CudaSlice<f32>) {
+/// let x = buf.slice(0..100);
+/// let mut y = buf.slice_mut(50..150);
+/// gelu_cuda::forward(stream, gelu_cuda::Approximation::Exact, &x, &mut y);
+/// # }
+/// ```
 ///
 /// `x` and `y` are any of [`cudarc::driver::CudaSlice`], [`cudarc::driver::CudaView`]
 /// and [`cudarc::driver::CudaViewMut`] (`y` mutable) of `f32`, [`half::f16`] or

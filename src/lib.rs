@@ -60,6 +60,7 @@ pub mod timing;
 pub use approx::Approximation;
 pub use device::{
     backward, backward_inplace, cuda_context, driver_available, fatbin, forward, forward_inplace,
+    kernel_loads,
 };
 pub use dtype::{DType, GeluFloat};
 pub use error::GeluError;

@@ -1,0 +1,216 @@
+//! Reliability on a GPU: 32 threads on their own streams, CUDA graph capture and
+//! replay, a bf16 tensor of 2^31 + 17 elements, a million launches with steady
+//! memory. Each test says it skipped without a GPU (fails under GELU_REQUIRE_GPU=1).
+
+mod common;
+
+use common::device::device;
+use common::host::Host;
+use common::*;
+use gelu_cuda::cudarc::driver::{sys, CudaSlice, CudaStream};
+use gelu_cuda::Approximation;
+use half::bf16;
+
+#[test]
+fn gpu_32_threads_on_their_own_streams() {
+    let Some(d) = device("gpu_32_threads_on_their_own_streams") else {
+        return;
+    };
+    let base = seed("gpu_32_threads_on_their_own_streams");
+    std::thread::scope(|s| {
+        for t in 0..32u64 {
+            let ctx = &d.ctx;
+            s.spawn(move || {
+                let mut rng = Rng::new(base ^ t);
+                let stream = ctx.new_stream().expect("stream");
+                let x: Vec<f32> = (0..100_003)
+                    .map(|_| (rng.unit() * 30.0 - 20.0) as f32)
+                    .collect();
+                let dy: Vec<f32> = (0..x.len())
+                    .map(|_| (rng.unit() * 4.0 - 2.0) as f32)
+                    .collect();
+                let approx = Approximation::ALL[(t % 3) as usize];
+                for _ in 0..20 {
+                    let xd = stream.clone_htod(&x).unwrap();
+                    let dyd = stream.clone_htod(&dy).unwrap();
+                    let mut y = stream.alloc_zeros::<f32>(x.len()).unwrap();
+                    let mut dx = stream.alloc_zeros::<f32>(x.len()).unwrap();
+                    gelu_cuda::forward(&stream, approx, &xd, &mut y).unwrap();
+                    gelu_cuda::backward(&stream, approx, &xd, &dyd, &mut dx).unwrap();
+                    let (y, dx) = (
+                        stream.clone_dtoh(&y).unwrap(),
+                        stream.clone_dtoh(&dx).unwrap(),
+                    );
+                    // fp32 is bit-identical to the host path.
+                    assert!(
+                        y == forward(&Host::default(), approx, &x),
+                        "thread {t}: forward differs"
+                    );
+                    assert!(
+                        dx == backward(&Host::default(), approx, &x, &dy),
+                        "thread {t}: backward differs"
+                    );
+                }
+            });
+        }
+    });
+}
+
+fn capture<F: FnOnce(&CudaStream)>(
+    stream: &std::sync::Arc<CudaStream>,
+    f: F,
+) -> gelu_cuda::cudarc::driver::CudaGraph {
+    stream
+        .begin_capture(sys::CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
+        .expect("begin capture");
+    f(stream);
+    stream
+        .end_capture(sys::CUgraphInstantiate_flags(0))
+        .expect("end capture")
+        .expect("a graph")
+}
+
+/// Every operation captured in a graph on a non-default stream and replayed: the
+/// replays match direct launches bit for bit.
+#[test]
+fn gpu_graph_replays_match_direct_launches() {
+    let Some(d) = device("gpu_graph_replays_match_direct_launches") else {
+        return;
+    };
+    let stream = d.ctx.new_stream().unwrap();
+    let mut rng = Rng::new(seed("gpu_graph_replays_match_direct_launches"));
+    let (rows, cols) = (64, 1024);
+    let x: Vec<bf16> = (0..rows * cols)
+        .map(|_| bf16::from_f64(rng.unit() * 12.0 - 8.0))
+        .collect();
+    let dy: Vec<bf16> = (0..rows * cols)
+        .map(|_| bf16::from_f64(rng.unit() * 2.0 - 1.0))
+        .collect();
+    let b: Vec<bf16> = (0..cols)
+        .map(|_| bf16::from_f64(rng.unit() - 0.5))
+        .collect();
+    let xd = stream.clone_htod(&x).unwrap();
+    let dyd = stream.clone_htod(&dy).unwrap();
+    let bd = stream.clone_htod(&b).unwrap();
+    let mut ws = gelu_cuda::bias_gelu_backward_workspace(&stream, rows, cols).unwrap();
+    stream.synchronize().unwrap();
+    let fresh = |n: usize| stream.alloc_zeros::<bf16>(n).unwrap();
+    // Each op writes into `outs`; run once directly and once through a graph.
+    type Outs = Vec<CudaSlice<bf16>>;
+    let run = |s: &CudaStream, o: &mut Outs, ws: &mut CudaSlice<f32>| {
+        for approx in Approximation::ALL {
+            let [y, dx, pre, yb, dxb, db, g, gdx] = &mut o[..] else {
+                unreachable!()
+            };
+            gelu_cuda::forward(s, approx, &xd, y).unwrap();
+            gelu_cuda::backward(s, approx, &xd, &dyd, dx).unwrap();
+            gelu_cuda::bias_gelu_forward_aux(s, approx, &xd, &bd, yb, pre).unwrap();
+            gelu_cuda::bias_gelu_backward(s, approx, &xd, &dyd, dxb, db, ws).unwrap();
+            gelu_cuda::geglu_forward(s, approx, &xd, g, cols).unwrap();
+            gelu_cuda::geglu_backward(s, approx, &xd, &dyd.slice(0..rows * cols / 2), gdx, cols)
+                .unwrap();
+        }
+    };
+    let sizes = [
+        rows * cols,
+        rows * cols,
+        rows * cols,
+        rows * cols,
+        rows * cols,
+        cols,
+        rows * cols / 2,
+        rows * cols,
+    ];
+    let mut direct: Outs = sizes.iter().map(|&n| fresh(n)).collect();
+    run(&stream, &mut direct, &mut ws);
+    let mut replayed: Outs = sizes.iter().map(|&n| fresh(n)).collect();
+    stream.synchronize().unwrap();
+    // cudarc's cross-stream event tracking records events, which a capture must not.
+    unsafe { d.ctx.disable_event_tracking() };
+    let graph = capture(&stream, |s| run(s, &mut replayed, &mut ws));
+    for _ in 0..3 {
+        graph.launch().unwrap();
+    }
+    stream.synchronize().unwrap();
+    unsafe { d.ctx.enable_event_tracking() };
+    for (k, (a, b)) in direct.iter().zip(&replayed).enumerate() {
+        let (a, b) = (stream.clone_dtoh(a).unwrap(), stream.clone_dtoh(b).unwrap());
+        assert!(
+            a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()),
+            "output {k} differs after replay"
+        );
+    }
+}
+
+/// A bf16 tensor of 2^31 + 17 elements, its bit patterns cycling through all 65536
+/// values: every element is checked.
+#[test]
+fn gpu_bf16_tensor_past_2_to_the_31() {
+    let Some(d) = device("gpu_bf16_tensor_past_2_to_the_31") else {
+        return;
+    };
+    let s = &d.stream;
+    let n = (1usize << 31) + 17;
+    let table = forward(&d, Approximation::Tanh, &all_values::<bf16>());
+    let host: Vec<bf16> = (0..n).map(|i| bf16::from_bits(i as u16)).collect();
+    let mut x = s.clone_htod(&host).unwrap();
+    drop(host);
+    gelu_cuda::forward_inplace(s, Approximation::Tanh, &mut x).unwrap();
+    let y = s.clone_dtoh(&x).unwrap();
+    let bad = (0..n).find(|&i| y[i].to_bits() != table[i % 65536].to_bits());
+    assert_eq!(bad, None, "element {bad:?} of 2^31 + 17 is wrong");
+}
+
+fn resident_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(0)
+        * 4096
+}
+
+/// A million launches: device and host memory stay where they were.
+#[test]
+fn gpu_million_launches_steady_memory() {
+    let Some(d) = device("gpu_million_launches_steady_memory") else {
+        return;
+    };
+    let s = &d.stream;
+    let x = s.clone_htod(&[0.25f32; 4096]).unwrap();
+    let dy = s.clone_htod(&[1.0f32; 4096]).unwrap();
+    let mut y = s.alloc_zeros::<f32>(4096).unwrap();
+    for _ in 0..10_000 {
+        gelu_cuda::forward(s, Approximation::Exact, &x, &mut y).unwrap();
+    }
+    s.synchronize().unwrap();
+    let (free_before, _) = d.ctx.mem_get_info().unwrap();
+    let host_before = resident_bytes();
+    for i in 0..1_000_000 {
+        if i % 2 == 0 {
+            gelu_cuda::forward(s, Approximation::Exact, &x, &mut y).unwrap();
+        } else {
+            gelu_cuda::backward(s, Approximation::Sigmoid, &x, &dy, &mut y).unwrap();
+        }
+        if i % 100_000 == 0 {
+            s.synchronize().unwrap();
+        }
+    }
+    s.synchronize().unwrap();
+    let (free_after, _) = d.ctx.mem_get_info().unwrap();
+    let host_after = resident_bytes();
+    println!(
+        "device free {free_before} -> {free_after}; host resident {host_before} -> {host_after}"
+    );
+    assert!(
+        free_after + (1 << 20) >= free_before,
+        "device memory shrank by {}",
+        free_before - free_after
+    );
+    assert!(
+        host_after <= host_before + (4 << 20),
+        "host memory grew by {}",
+        host_after - host_before
+    );
+}
