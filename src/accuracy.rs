@@ -199,3 +199,95 @@ pub mod usual_formula {
         }
     }
 }
+
+/// The error bound this crate states, in ulps of `dtype` (see the README): fp16 and
+/// bf16 results within 1 ulp; fp32 forward within 2 (2.5 for the exact form),
+/// backward within 3, judged near the derivative's root against its summands
+/// ([`judging_scale`]). The backward's bound holds for |dy| <= 2^24.
+///
+/// ```
+/// use gelu_cuda::{accuracy::stated_bound, Approximation, DType};
+/// assert_eq!(stated_bound(DType::BF16, Approximation::Exact, true), 1.0);
+/// ```
+pub fn stated_bound(dtype: DType, approx: Approximation, backward: bool) -> f64 {
+    match (dtype, approx, backward) {
+        (DType::F32, Approximation::Exact, false) => 2.5,
+        (DType::F32, _, false) => 2.0,
+        (DType::F32, _, true) => 3.0,
+        _ => 1.0,
+    }
+}
+
+/// Checks one kernel result against the reference and [`stated_bound`]: `x` and
+/// `dy` (backward) as the kernel saw them, `got` its result. NaN must meet NaN; an
+/// infinite `dy` may give any infinity or NaN (it multiplies a derivative that can
+/// round to 0).
+///
+/// ```
+/// use gelu_cuda::{accuracy::check_result, Approximation, DType};
+/// assert!(check_result(DType::F32, Approximation::Exact, -1.0, None, -0.158_655_25).is_ok());
+/// assert!(check_result(DType::F32, Approximation::Exact, -1.0, None, -0.16).is_err());
+/// ```
+pub fn check_result(
+    dtype: DType,
+    approx: Approximation,
+    x: f64,
+    dy: Option<f64>,
+    got: f64,
+) -> Result<(), String> {
+    let (exact, scale) = match dy {
+        None => {
+            let e = crate::reference::forward(approx, x);
+            (e, e)
+        }
+        Some(d) => {
+            let e = crate::reference::backward(approx, x, d);
+            let s = if dtype == DType::F32 {
+                judging_scale(approx, x, d)
+            } else {
+                e
+            };
+            (e, s)
+        }
+    };
+    let what = || {
+        format!(
+            "{approx} {dtype} {} at x = {x:e}",
+            if dy.is_some() { "backward" } else { "forward" }
+        )
+    };
+    if dy.is_some_and(|d| d.is_infinite()) {
+        return if got.is_nan() || got.is_infinite() || got == 0.0 || exact.is_nan() == got.is_nan()
+        {
+            Ok(())
+        } else {
+            Err(format!("{}: {got:e} for an infinite dy", what()))
+        };
+    }
+    if exact.is_nan() || got.is_nan() {
+        return if exact.is_nan() && got.is_nan() {
+            Ok(())
+        } else {
+            Err(format!("{}: {got:e}, exact {exact:e}", what()))
+        };
+    }
+    // An infinity is right where the exact value rounds to it in `dtype` (overflow).
+    if exact.is_infinite() || got.is_infinite() {
+        let rounded = crate::reference::round_to(dtype, exact);
+        return if rounded == got {
+            Ok(())
+        } else {
+            Err(format!("{}: {got:e}, exact {exact:e}", what()))
+        };
+    }
+    let err = (got - exact).abs() / ulp_of(dtype, scale.abs().max(exact.abs()));
+    let bound = stated_bound(dtype, approx, dy.is_some());
+    if err <= bound {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: {got:e}, exact {exact:e}: {err:.3} ulp (bound {bound})",
+            what()
+        ))
+    }
+}

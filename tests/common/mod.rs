@@ -250,13 +250,9 @@ pub fn check_half_exhaustive<T: GeluFloat, R: Runner>(r: &R, seed: u64) {
     }
 }
 
-/// The fp32 bounds this crate states (README): forward and backward, per approximation.
+/// The fp32 bounds this crate states (README, `accuracy::stated_bound`).
 pub fn f32_bound(approx: Approximation, backward: bool) -> f64 {
-    match (approx, backward) {
-        (Approximation::Exact, false) => 2.5,
-        (_, false) => 2.0,
-        (_, true) => 3.0,
-    }
+    gelu_cuda::accuracy::stated_bound(DType::F32, approx, backward)
 }
 
 /// fp32: random bit patterns over the whole range, uniform draws in [-20, 20], and

@@ -1,0 +1,91 @@
+//! Host-side cost of one call of the safe API against a bare cuLaunchKernel of the
+//! same kernel (loaded here from `gelu_cuda::fatbin()`), same grid, same stream.
+//! Wall time of enqueueing 1000 launches of a small tensor; the device work is
+//! drained outside the timed region. Without a GPU the bench says so and exits.
+//!
+//! Run: cargo bench --bench launch
+
+use std::ffi::c_void;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use gelu_cuda::cudarc::driver::{result, DevicePtr, DevicePtrMut};
+use gelu_cuda::cudarc::nvrtc::Ptx;
+use gelu_cuda::{Approximation, DType, Op};
+
+const N: usize = 4096;
+const CALLS: u64 = 1000;
+
+fn launches(c: &mut Criterion) {
+    let ctx = match gelu_cuda::cuda_context(0) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("launch bench: skipped, no GPU ({e})");
+            return;
+        }
+    };
+    let stream = ctx.new_stream().expect("stream");
+    let x = stream.clone_htod(&vec![0.5f32; N]).expect("upload");
+    let mut y = stream.alloc_zeros::<f32>(N).expect("alloc");
+    let module = ctx
+        .load_module(Ptx::from_binary(gelu_cuda::fatbin().to_vec()))
+        .expect("module");
+    let function = module
+        .load_function(Op::Forward.kernel_name(Approximation::Exact, DType::F32))
+        .expect("kernel");
+    // The grid the safe API picks for N fp32 elements: 4 per vector, 2 vectors per
+    // thread, 256 threads per block.
+    let grid = N.div_ceil(4 * 2 * 256) as u32;
+    let mut group = c.benchmark_group("host cost of 1000 launches");
+    let stream_ref = &stream;
+    let timed = |iters: u64, f: &mut dyn FnMut()| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let start = Instant::now();
+            for _ in 0..CALLS {
+                f();
+            }
+            total += start.elapsed();
+            stream_ref.synchronize().expect("sync");
+        }
+        total
+    };
+    group.bench_function("gelu_cuda::forward", |b| {
+        b.iter_custom(|iters| {
+            timed(iters, &mut || {
+                gelu_cuda::forward(stream_ref, Approximation::Exact, &x, &mut y).expect("launch")
+            })
+        })
+    });
+    group.bench_function("bare cuLaunchKernel", |b| {
+        b.iter_custom(|iters| {
+            timed(iters, &mut || {
+                let (xp, _gx) = x.device_ptr(stream_ref);
+                let (yp, _gy) = y.device_ptr_mut(stream_ref);
+                let n = N as u64;
+                let mut params = [
+                    &xp as *const _ as *mut c_void,
+                    &yp as *const _ as *mut c_void,
+                    &n as *const _ as *mut c_void,
+                ];
+                // SAFETY: the kernel's signature is (const float*, float*, uint64_t), and
+                // the buffers hold N elements and outlive the launch.
+                unsafe {
+                    result::launch_kernel(
+                        function.cu_function(),
+                        (grid, 1, 1),
+                        (256, 1, 1),
+                        0,
+                        stream_ref.cu_stream(),
+                        &mut params,
+                    )
+                }
+                .expect("launch");
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(launch, launches);
+criterion_main!(launch);

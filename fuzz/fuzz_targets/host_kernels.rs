@@ -1,0 +1,90 @@
+//! Arbitrary bytes -> (dtype, approximation, direction, length, start offsets,
+//! launch shape, values) -> the host path, each result checked against the
+//! reference and the stated bound, and nothing written outside the output range.
+#![no_main]
+
+use gelu_cuda::accuracy::check_result;
+use gelu_cuda::host::HostRunner;
+use gelu_cuda::{reference, Approximation, GeluFloat};
+use half::{bf16, f16};
+use libfuzzer_sys::fuzz_target;
+
+const POISON: u32 = 0x7fa5;
+
+fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
+    let approx = Approximation::ALL[head[1] as usize % 3];
+    let backward = head[2] & 1 == 1;
+    let (xo, dyo, oo) = (
+        head[3] as usize % 9,
+        head[4] as usize % 9,
+        head[5] as usize % 9,
+    );
+    let threads = 1 + head[6] as u64 * 37;
+    let values: Vec<T> = body
+        .chunks_exact(width)
+        .map(|c| T::from_bits_u32(c.iter().rev().fold(0u32, |a, &b| a << 8 | b as u32)))
+        .collect();
+    // Backward pairs x[i] with dy[i]: the first half of the values are x, the rest dy.
+    let n = if backward {
+        values.len() / 2
+    } else {
+        values.len()
+    };
+    let pad = |v: &[T], off: usize| {
+        let mut b = vec![T::from_bits_u32(0); off];
+        b.extend_from_slice(v);
+        b
+    };
+    let x = pad(&values[..n], xo);
+    let dy = pad(if backward { &values[n..2 * n] } else { &[] }, dyo);
+    let poison = T::from_bits_u32(if width == 4 { 0x7fa5_a5a5 } else { POISON });
+    let mut out = vec![poison; n + oo];
+    let runner = HostRunner::new().grid_threads(threads).workers(1);
+    if backward {
+        runner
+            .backward(approx, &x[xo..], &dy[dyo..dyo + n], &mut out[oo..])
+            .expect("equal lengths");
+    } else {
+        runner
+            .forward(approx, &x[xo..], &mut out[oo..])
+            .expect("equal lengths");
+    }
+    assert!(
+        out[..oo]
+            .iter()
+            .all(|v| v.to_bits_u32() == poison.to_bits_u32()),
+        "written before the output"
+    );
+    for k in 0..n {
+        let (xv, got) = (x[xo + k].to_f64(), out[oo + k].to_f64());
+        let d = backward.then(|| dy[dyo + k].to_f64());
+        match d {
+            // Beyond the range the bounds are stated for (|dy| <= 2^24): NaN exactly
+            // where the exact product is NaN, nothing more.
+            Some(d) if d.abs() > 16_777_216.0 => {
+                let exact = reference::backward(approx, xv, d);
+                assert!(
+                    got.is_nan() == exact.is_nan() || d.is_infinite(),
+                    "x {xv:e} dy {d:e}: {got:e} vs {exact:e}"
+                );
+            }
+            _ => {
+                if let Err(e) = check_result(T::DTYPE, approx, xv, d, got) {
+                    panic!("{e}");
+                }
+            }
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 7 {
+        return;
+    }
+    let (head, body) = data.split_at(7);
+    match head[0] % 3 {
+        0 => run::<f32>(head, body, 4),
+        1 => run::<f16>(head, body, 2),
+        _ => run::<bf16>(head, body, 2),
+    }
+});

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Static cost of the GELU functors on sm_90: SASS instructions per element.
+
+Compiles one probe kernel per (approximation, flavour, direction) that loads one
+float, applies the functor and stores the result, and counts the instructions up to
+the first EXIT (the main path; out-of-line slow paths such as a division's rare
+branch are not counted), minus those of an identity probe (loads, stores, indexing).
+Also counts MUFU (special function unit) instructions, which issue once but occupy
+their own pipe.
+
+Usage: python3 scripts/sass_cost.py   (needs nvcc and cuobjdump: scripts/setup.sh)
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLKIT = os.path.join(ROOT, ".cuda-toolchain", "nvidia", "cu13", "bin")
+
+PROBE = r"""
+#include "gelu_math.cuh"
+using namespace gelu;
+extern "C" __global__ void identity_fwd(float* p) { int i = threadIdx.x; p[i] = p[i]; }
+extern "C" __global__ void identity_bwd(float* p, const float* q) { int i = threadIdx.x; p[i] = p[i] * q[i]; }
+#define P(name, A, fast) \
+extern "C" __global__ void fwd_##name(float* p) { int i = threadIdx.x; p[i] = Gelu<Approx::A, fast>::forward(p[i]); } \
+extern "C" __global__ void bwd_##name(float* p, const float* q) { int i = threadIdx.x; p[i] = Gelu<Approx::A, fast>::backward(p[i], q[i]); }
+P(exact_fp32, Exact, false) P(exact_fp16_bf16, Exact, true)
+P(tanh_fp32, Tanh, false) P(tanh_fp16_bf16, Tanh, true)
+P(sigmoid_fp32, Sigmoid, false) P(sigmoid_fp16_bf16, Sigmoid, true)
+"""
+
+
+def tool(name):
+    local = os.path.join(TOOLKIT, name)
+    return local if os.path.exists(local) else shutil.which(name)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.cu")
+        with open(src, "w") as fh:
+            fh.write(PROBE)
+        cubin = os.path.join(tmp, "probe.cubin")
+        subprocess.run([tool("nvcc"), "-cubin", "-O3", "-fmad=false", "-std=c++17", "-arch=sm_90",
+                        "-I", os.path.join(ROOT, "cuda"), "-o", cubin, src], check=True)
+        sass = subprocess.run([tool("cuobjdump"), "-sass", cubin], check=True, capture_output=True, text=True).stdout
+    counts = {}
+    current, done = None, False
+    for line in sass.splitlines():
+        m = re.search(r"Function : (\S+)", line)
+        if m:
+            current, done = m.group(1), False
+            counts[current] = [0, 0]
+            continue
+        m = re.match(r"\s+/\*[0-9a-f]{4,5}\*/\s+(@!?U?P\w+\s+)?([A-Z0-9_.]+)", line)
+        if m and current and not done:
+            op = m.group(2)
+            if op == "EXIT":
+                done = True
+            elif op != "NOP":
+                counts[current][0] += 1
+                counts[current][1] += op.startswith("MUFU")
+    base = {"fwd": counts["identity_fwd"][0], "bwd": counts["identity_bwd"][0]}
+    print(f"{'functor':28} {'instructions/element':>22} {'of which MUFU':>14}")
+    for name in sorted(counts):
+        if name.startswith("identity"):
+            continue
+        n, mufu = counts[name]
+        print(f"{name:28} {n - base[name[:3]]:>22} {mufu:>14}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
