@@ -8,6 +8,7 @@ use crate::ffi;
 /// assert_eq!(Approximation::Tanh.name(), "tanh");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Approximation {
     /// `x * Phi(x)`, Phi the standard normal CDF (PyTorch `approximate="none"`).
     Exact,

@@ -133,6 +133,34 @@ fn arg<P>(p: &P) -> *mut c_void {
     p as *const P as *mut c_void
 }
 
+/// Launches kernel (op, approx, T) with `blocks(resident blocks)` blocks.
+///
+/// # Safety
+/// `params` must match the kernel's signature, and the buffers it points to must
+/// hold what the kernel touches and stay alive and ordered on `stream` (the callers
+/// hold their guards across this call).
+unsafe fn launch_on<T: GeluFloat>(
+    stream: &CudaStream,
+    op: ffi::gelu_op,
+    approx: Approximation,
+    blocks: impl FnOnce(u32) -> u32,
+    params: &mut [*mut c_void],
+) -> Result<(), GeluError> {
+    let set = kernel_set(stream.context())?;
+    let kernel = &set.kernels[index(op, approx, T::DTYPE)];
+    let grid = blocks(kernel.resident_blocks);
+    stream.context().bind_to_thread()?;
+    result::launch_kernel(
+        kernel.function.cu_function(),
+        (grid, 1, 1),
+        (BLOCK, 1, 1),
+        0,
+        stream.cu_stream(),
+        params,
+    )?;
+    Ok(())
+}
+
 fn launch<T: GeluFloat>(
     stream: &CudaStream,
     op: ffi::gelu_op,
@@ -140,24 +168,18 @@ fn launch<T: GeluFloat>(
     n: usize,
     params: &mut [*mut c_void],
 ) -> Result<(), GeluError> {
-    let set = kernel_set(stream.context())?;
-    let kernel = &set.kernels[index(op, approx, T::DTYPE)];
-    let grid = grid_blocks(n, std::mem::size_of::<T>(), kernel.resident_blocks);
-    stream.context().bind_to_thread()?;
-    // SAFETY: `params` matches the kernel's signature (pointers of T's buffers, which
-    // the callers checked to hold n elements, then n as u64), and the buffers are kept
-    // alive and ordered on `stream` by the guards the callers hold across this call.
+    let elem = std::mem::size_of::<T>();
+    // SAFETY: `params` are pointers of T's buffers, which the callers checked to hold
+    // n elements, then n as u64: the flat kernels' signature.
     unsafe {
-        result::launch_kernel(
-            kernel.function.cu_function(),
-            (grid, 1, 1),
-            (BLOCK, 1, 1),
-            0,
-            stream.cu_stream(),
+        launch_on::<T>(
+            stream,
+            op,
+            approx,
+            |resident| grid_blocks(n, elem, resident),
             params,
         )
-    }?;
-    Ok(())
+    }
 }
 
 /// Launches a row-structured kernel (the fused ops): one work item per thread and
@@ -170,28 +192,10 @@ pub(crate) fn launch_rows<T: GeluFloat>(
     if call.items == 0 {
         return Ok(());
     }
-    let set = kernel_set(stream.context())?;
-    let kernel = &set.kernels[index(call.op, approx, T::DTYPE)];
-    let grid = call
-        .items
-        .div_ceil(BLOCK as u64)
-        .clamp(1, kernel.resident_blocks as u64) as u32;
-    stream.context().bind_to_thread()?;
-    let mut params = [arg(&call.args)];
+    let blocks = |resident: u32| call.items.div_ceil(BLOCK as u64).clamp(1, resident as u64) as u32;
     // SAFETY: the kernel takes one gelu_rows_args by value; its pointers are device
-    // addresses of buffers the caller validated against the shape and keeps alive
-    // and ordered on `stream` (their guards outlive this call).
-    unsafe {
-        result::launch_kernel(
-            kernel.function.cu_function(),
-            (grid, 1, 1),
-            (BLOCK, 1, 1),
-            0,
-            stream.cu_stream(),
-            &mut params,
-        )
-    }?;
-    Ok(())
+    // addresses of buffers the plan validated against the shape.
+    unsafe { launch_on::<T>(stream, call.op, approx, blocks, &mut [arg(&call.args)]) }
 }
 
 /// `y = GELU(x)` on `stream`.

@@ -4,6 +4,7 @@ use half::{bf16, f16};
 
 /// A storage format the kernels accept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum DType {
     /// IEEE binary32.
     F32,

@@ -9,6 +9,7 @@ use crate::{ffi, Approximation, DType};
 /// assert_eq!(Op::Forward.kernel_name(Approximation::Exact, DType::BF16), "gelu_forward_exact_bf16");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Op {
     /// `y = GELU(x)`.
     Forward,

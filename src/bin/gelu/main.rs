@@ -39,40 +39,6 @@ pub enum Format {
     Csv,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum DTypeArg {
-    F32,
-    F16,
-    Bf16,
-}
-
-impl DTypeArg {
-    fn dtype(self) -> DType {
-        match self {
-            Self::F32 => DType::F32,
-            Self::F16 => DType::F16,
-            Self::Bf16 => DType::BF16,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum ApproxArg {
-    Exact,
-    Tanh,
-    Sigmoid,
-}
-
-impl ApproxArg {
-    fn approx(self) -> Approximation {
-        match self {
-            Self::Exact => Approximation::Exact,
-            Self::Tanh => Approximation::Tanh,
-            Self::Sigmoid => Approximation::Sigmoid,
-        }
-    }
-}
-
 /// The elementwise directions `accuracy` and `eval` cover.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GradOp {
@@ -89,29 +55,6 @@ impl GradOp {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum OpArg {
-    Forward,
-    Backward,
-    BiasForward,
-    BiasBackward,
-    GegluForward,
-    GegluBackward,
-}
-
-impl OpArg {
-    fn op(self) -> Op {
-        match self {
-            Self::Forward => Op::Forward,
-            Self::Backward => Op::Backward,
-            Self::BiasForward => Op::BiasForward,
-            Self::BiasBackward => Op::BiasBackward,
-            Self::GegluForward => Op::GegluForward,
-            Self::GegluBackward => Op::GegluBackward,
-        }
-    }
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Error statistics of every (dtype, approximation, op) against an f64 reference,
@@ -121,10 +64,10 @@ enum Command {
         /// Where the kernels run [default: the GPU if there is one, else the CPU].
         #[arg(long, value_enum)]
         device: Option<DeviceArg>,
-        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [DTypeArg::F32, DTypeArg::F16, DTypeArg::Bf16])]
-        dtype: Vec<DTypeArg>,
-        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ApproxArg::Exact, ApproxArg::Tanh, ApproxArg::Sigmoid])]
-        approx: Vec<ApproxArg>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [DType::F32, DType::F16, DType::BF16])]
+        dtype: Vec<DType>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Approximation::Exact, Approximation::Tanh, Approximation::Sigmoid])]
+        approx: Vec<Approximation>,
         #[arg(long, value_enum, value_delimiter = ',', default_values_t = [GradOp::Forward, GradOp::Backward])]
         op: Vec<GradOp>,
         /// Which fp32 inputs.
@@ -139,9 +82,9 @@ enum Command {
         #[arg(long, value_enum)]
         op: GradOp,
         #[arg(long, value_enum)]
-        approx: ApproxArg,
+        approx: Approximation,
         #[arg(long, value_enum)]
-        dtype: DTypeArg,
+        dtype: DType,
         /// Where the kernel runs [default: the GPU if there is one, else the CPU].
         #[arg(long, value_enum)]
         device: Option<DeviceArg>,
@@ -158,12 +101,12 @@ enum Command {
         /// log2 of the element counts.
         #[arg(long, value_delimiter = ',', default_values_t = [12, 16, 20, 24, 26, 28])]
         sizes: Vec<u32>,
-        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [DTypeArg::F32, DTypeArg::F16, DTypeArg::Bf16])]
-        dtype: Vec<DTypeArg>,
-        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [OpArg::Forward, OpArg::Backward])]
-        op: Vec<OpArg>,
-        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ApproxArg::Exact, ApproxArg::Tanh, ApproxArg::Sigmoid])]
-        approx: Vec<ApproxArg>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [DType::F32, DType::F16, DType::BF16])]
+        dtype: Vec<DType>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Op::Forward, Op::Backward])]
+        op: Vec<Op>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Approximation::Exact, Approximation::Tanh, Approximation::Sigmoid])]
+        approx: Vec<Approximation>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -171,11 +114,11 @@ enum Command {
     /// (build with --features cli,nvtx), for nsys and ncu --nvtx (GPU).
     Profile {
         #[arg(long, value_enum)]
-        op: OpArg,
-        #[arg(long, value_enum, default_value_t = ApproxArg::Exact)]
-        approx: ApproxArg,
+        op: Op,
+        #[arg(long, value_enum, default_value_t = Approximation::Exact)]
+        approx: Approximation,
         #[arg(long, value_enum)]
-        dtype: DTypeArg,
+        dtype: DType,
         /// Elements per launch (outputs).
         #[arg(long, default_value_t = 1 << 26)]
         n: usize,
@@ -296,9 +239,7 @@ fn run(cli: Cli) -> Result<(), String> {
             format,
         } => {
             let backend = Backend::open(device)?;
-            let dtypes: Vec<DType> = dtype.iter().map(|d| d.dtype()).collect();
-            let approxes: Vec<Approximation> = approx.iter().map(|a| a.approx()).collect();
-            let rows = accuracy::run(&backend, &dtypes, &approxes, &op, f32_inputs, &progress)?;
+            let rows = accuracy::run(&backend, &dtype, &approx, &op, f32_inputs, &progress)?;
             accuracy::print(&rows, format, &backend.describe());
             Ok(())
         }
@@ -310,15 +251,7 @@ fn run(cli: Cli) -> Result<(), String> {
             input,
             grad,
             output,
-        } => eval(
-            op,
-            approx.approx(),
-            dtype.dtype(),
-            device,
-            input,
-            grad,
-            output,
-        ),
+        } => eval(op, approx, dtype, device, input, grad, output),
         Command::Bench {
             sizes,
             dtype,
@@ -331,10 +264,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     "--sizes takes log2 element counts from 4 to 31, got {s}"
                 ));
             }
-            let dtypes: Vec<DType> = dtype.iter().map(|d| d.dtype()).collect();
-            let ops: Vec<Op> = op.iter().map(|o| o.op()).collect();
-            let approxes: Vec<Approximation> = approx.iter().map(|a| a.approx()).collect();
-            let (card, rows) = bench::bench(&sizes, &dtypes, &ops, &approxes, &progress)?;
+            let (card, rows) = bench::bench(&sizes, &dtype, &op, &approx, &progress)?;
             bench::print_bench(&card, &rows, format);
             Ok(())
         }
@@ -348,7 +278,7 @@ fn run(cli: Cli) -> Result<(), String> {
             if n < 16 || iters == 0 {
                 return Err("--n must be at least 16 and --iters at least 1".to_string());
             }
-            bench::profile(op.op(), approx.approx(), dtype.dtype(), n, iters)
+            bench::profile(op, approx, dtype, n, iters)
         }
     }
 }
