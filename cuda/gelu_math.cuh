@@ -96,21 +96,20 @@ GELU_HD float finish_forward(float x, float y) {
 }
 
 // ---------------------------------------------------------------------------
-// exact: z = |x|, Q(z) = 1 - Phi(z) = e^(-z^2/2) M(z), M(z) = R(z)/sqrt(2 pi)
-// with R the Mills ratio, fitted as (z + K) M(z) in u = (C1 z + C0)/(z + K).
-// Beyond z = TAIL_ZMAX (16) every result is 0 or x, the backward's for any
-// |dy| <= 2^24 too, so z is clamped there (which keeps
-// infinities out of the arithmetic).
+// exact: z = |x|, Q(z) = 1 - Phi(z) = e^(-z^2/2) M(z), M(z) = R(z)/sqrt(2 pi) with R
+// the Mills ratio, and GELU'(x) = 1 + e^(-z^2/2) D(z) (x >= 0) or -e^(-z^2/2) D(z)
+// (x < 0), D(z) = (z - R(z))/sqrt(2 pi). The fitted factors are polynomials in a
+// rational variable of z (gelu_coefficients.cuh says which). Beyond z = TAIL_ZMAX
+// (16) every result is 0 or x, the backward's for any |dy| <= 2^24 too, so z is
+// clamped there (which keeps infinities out of the arithmetic).
 struct TailPoint {
-    float zc;  // min(|x|, 15)
-    float r;   // 1 / (zc + K)
-    float u;   // polynomial variable in [-1, 1]
+    float zc;  // min(|x|, TAIL_ZMAX)
+    float u;   // (TAIL_C1 z + TAIL_C0) / (z + TAIL_K), in [-1, 1]
 };
 
 GELU_HD TailPoint tail_point(float x) {
     const float zc = fminf(fabsf(x), TAIL_ZMAX);
-    const float r = 1.0f / (zc + TAIL_K);
-    return {zc, r, fmaf(TAIL_C1, zc, TAIL_C0) * r};
+    return {zc, fmaf(TAIL_C1, zc, TAIL_C0) * (1.0f / (zc + TAIL_K))};
 }
 
 template <Approx A, bool fast>
@@ -129,9 +128,9 @@ GELU_HD ShiftedGrad shift_gradient(float dy) {
     return {big ? dy * 1.08420217e-19f : dy, big ? 63 : 0};
 }
 
-// Beyond the clamp GELU' is 0 (x < 0) or 1 (x > 0) to far below f32's range, but
-// the clamped evaluation times a huge dy need not be: there the backward is exactly
-// dy times 0 or 1. A NaN x fails both tests and keeps `dx`.
+// Beyond the clamp GELU' is 0 (x < 0) or 1 (x > 0) to far below f32's range, while
+// the clamped evaluation is only that small: there the backward is exactly dy times
+// 0 or 1, whatever dy. A NaN x fails both tests and keeps `dx`.
 GELU_HD float saturate_backward(float x, float dy, float dx, float clamp) {
     return x < -clamp ? dy * -0.0f : (x > clamp ? dy : dx);
 }
