@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One-run comparison on a GPU machine: gelu-cuda's kernels (via `gelu bench`), a
 device-to-device copy, PyTorch eager (F.gelu and its backward, approximate none and
-tanh) and torch.compile of the same, at the same sizes and dtypes, on the same card.
+tanh; the fused ops as PyTorch's unfused sequences) and torch.compile of the same,
+at the same sizes and dtypes, on the same card.
 
 Usage: compare_pytorch.py GELU_BINARY OUTDIR [--sizes 12,14,...,28]
 
@@ -86,8 +87,62 @@ def torch_rows(sizes):
     return rows
 
 
+COLS = 4096  # the matrix ops' row length, as in `gelu bench`
+
+
+def fused_rows(sizes):
+    """PyTorch's unfused sequences for the fused ops (eager), and torch.compile's
+    fusion of the same, timed like the plain ops. Bytes as gelu-cuda counts them."""
+    rows = []
+    for dname, dtype in DTYPES.items():
+        elem = torch.tensor([], dtype=dtype).element_size()
+        for log2 in sizes:
+            n = 1 << log2
+            cols = min(COLS, n)
+            windows = max(1, POOL_BYTES // (2 * n * elem))
+            rnd = lambda *shape: (torch.rand(*shape, device="cuda") * 12 - 6).to(dtype)
+            x, x2 = rnd(windows, n // cols, cols), rnd(windows, n // cols, 2 * cols)
+            dy, b = rnd(windows, n // cols, cols), rnd(cols)
+            for aname, approx in APPROX.items():
+                def bias_fwd(i, a=approx):
+                    pre = x[i] + b
+                    return F.gelu(pre, approximate=a), pre
+
+                def bias_bwd(i, a=approx):
+                    dx = torch.ops.aten.gelu_backward(dy[i], x[i], approximate=a)
+                    return dx, dx.sum(0)
+
+                def geglu_fwd(i, a=approx):
+                    u, g = x2[i].chunk(2, dim=-1)
+                    return F.gelu(u, approximate=a) * g
+
+                def geglu_bwd(i, a=approx):
+                    u, g = x2[i].chunk(2, dim=-1)
+                    return torch.ops.aten.gelu_backward(dy[i] * g, u, approximate=a), dy[i] * F.gelu(u, approximate=a)
+
+                for op, fn, moved in [("bias-forward", bias_fwd, 3), ("bias-backward", bias_bwd, 3),
+                                      ("geglu-forward", geglu_fwd, 3), ("geglu-backward", geglu_bwd, 5)]:
+                    variants = [("pytorch-eager", fn)]
+                    try:
+                        variants.append(("torch-compile", torch.compile(fn)))
+                    except Exception as e:  # noqa: BLE001
+                        print(f"torch.compile unavailable: {e}", file=sys.stderr)
+                    for impl, f in variants:
+                        try:
+                            us = time_us(f, windows)
+                            rows.append(dict(impl=impl, dtype=dname, n=n, op=op, approximation=aname, median_us=us,
+                                             gbps=moved * n * elem / us / 1e3))
+                        except Exception as e:  # noqa: BLE001 - torch.compile compiles lazily
+                            print(f"{impl} {op} {dname} 2^{log2} {aname}: {e}", file=sys.stderr)
+            del x, x2, dy, b
+            torch.cuda.empty_cache()
+    return rows
+
+
 def ours(gelu, sizes):
-    out = subprocess.run([gelu, "bench", "--quiet", "--format", "json", "--sizes", ",".join(map(str, sizes))],
+    ops = "forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward"
+    out = subprocess.run([gelu, "bench", "--quiet", "--format", "json", "--op", ops, "--approx", "exact,tanh",
+                          "--sizes", ",".join(map(str, sizes))],
                          check=True, capture_output=True, text=True).stdout
     doc = json.loads(out)
     rows = []
@@ -105,6 +160,7 @@ def main():
     os.makedirs(outdir, exist_ok=True)
     card, rows = ours(gelu, sizes)
     rows += torch_rows(sizes)
+    rows += fused_rows(sizes)
     driver = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
                             capture_output=True, text=True).stdout.strip()
     stamp = dict(card=card, driver=driver, date=datetime.date.today().isoformat(), torch=torch.__version__,

@@ -74,7 +74,7 @@ step accuracy 120 "$here/bin/bin-gelu" accuracy --device cuda --quiet
 step bench 240 "$here/bin/bin-gelu" bench --quiet --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward
 step launch-overhead 60 "$here/bin/bench-launch" --bench
 if python3 -c "import torch" 2>/dev/null; then
-  step compare-pytorch 300 python3 "$here/compare_pytorch.py" "$here/bin/bin-gelu" "$out/comparison"
+  step compare-pytorch 400 python3 "$here/compare_pytorch.py" "$here/bin/bin-gelu" "$out/comparison" --sizes 12,16,20,24,26,28
 else
   echo "compare-pytorch: no PyTorch" >>"$summary"
 fi

@@ -75,11 +75,12 @@ impl Op {
     }
 
     /// Elements moved per output element, counting every read and write the op
-    /// must do (GeGLU reads two inputs per output; the bias is negligible).
+    /// must do: the bias forward writes `y` and the pre-activation, GeGLU reads two
+    /// inputs per output; the bias vector and the partial sums are negligible.
     pub fn elements_moved(self) -> usize {
         match self {
-            Self::Forward | Self::BiasForward => 2,
-            Self::Backward | Self::BiasBackward | Self::GegluForward => 3,
+            Self::Forward => 2,
+            Self::Backward | Self::BiasForward | Self::BiasBackward | Self::GegluForward => 3,
             Self::GegluBackward => 5,
         }
     }
