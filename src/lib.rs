@@ -10,8 +10,12 @@
 //! - **Accurate**: fp16 and bf16 results within 1 ulp of the correctly rounded value
 //!   for every input; fp32 within a few ulp everywhere, including the negative tail
 //!   where the usual `0.5 x (1 + erf(x/sqrt 2))` returns 0 or NaN.
+//! - **Fused for training**: bias + GELU with the pre-activation saved
+//!   ([`bias_gelu_forward_aux`]), dGELU with a deterministic bias gradient
+//!   ([`bias_gelu_backward`]), GeGLU forward and backward ([`geglu_forward`]).
 //! - **Checkable without a GPU**: [`host`] runs the same kernel sources on the CPU,
-//!   and [`reference`](mod@reference) gives an f64 reference and ULP helpers.
+//!   [`reference`](mod@reference) gives an f64 reference and ULP helpers, and
+//!   [`accuracy`] the error statistics and the bounds this crate states.
 //!
 //! ```no_run
 //! use gelu_cuda::Approximation;
