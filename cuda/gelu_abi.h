@@ -23,7 +23,9 @@ typedef enum gelu_op {
     GELU_OP_BIAS_BACKWARD = 3, /* dx = dy GELU'(pre), and per-chunk column sums of dx */
     GELU_OP_DBIAS_REDUCE = 4,  /* db = the sum of those chunk sums (approx ignored) */
     GELU_OP_GEGLU_FORWARD = 5, /* out = GELU(a) g */
-    GELU_OP_GEGLU_BACKWARD = 6 /* da = dout g GELU'(a), dg = dout GELU(a) */
+    GELU_OP_GEGLU_BACKWARD = 6, /* da = dout g GELU'(a), dg = dout GELU(a) */
+    GELU_OP_SURVEY_FORWARD = 7, /* fp32 only: error statistics of the forward ... */
+    GELU_OP_SURVEY_BACKWARD = 8 /* ... and of the backward (dy = 1), see gelu_survey_args */
 } gelu_op;
 
 typedef enum gelu_approx {
@@ -65,6 +67,30 @@ typedef struct gelu_rows_args {
     uint64_t chunk_rows;
 } gelu_rows_args;
 
+/* Error statistics of fp32 results over a range of inputs, against an f64
+ * reference evaluated beside them (on the GPU or the host): the inputs are the bit
+ * patterns begin .. begin + count - 1. Each thread of the grid writes its own
+ * entry of `stats` (as many as the grid has threads), to be merged by the caller.
+ * With `usual` set, the statistics are those of the usual formula in f32. */
+typedef struct gelu_survey_stats {
+    double max_ulp;
+    double worst_input;
+    double sum_abs_error;
+    double sum_rel_error;
+    uint64_t count;
+    uint64_t not_correctly_rounded;
+    uint64_t undecidable;
+    uint64_t wrong_kind;
+    uint64_t rel_count;
+} gelu_survey_stats;
+
+typedef struct gelu_survey_args {
+    uint64_t begin;
+    uint64_t count;
+    uint32_t usual;
+    gelu_survey_stats* stats;
+} gelu_survey_args;
+
 /* Name of the device kernel for (op, approx, dtype), or NULL if out of range. */
 const char* gelu_kernel_name(gelu_op op, gelu_approx approx, gelu_dtype dtype);
 
@@ -79,6 +105,10 @@ gelu_status gelu_host_backward(gelu_approx approx, gelu_dtype dtype, const void*
 /* A row-structured op (see gelu_rows_args). */
 gelu_status gelu_host_rows(gelu_op op, gelu_approx approx, gelu_dtype dtype,
                            const gelu_rows_args* args, gelu_host_launch launch);
+
+/* A survey (GELU_OP_SURVEY_FORWARD or _BACKWARD) on the host. */
+gelu_status gelu_host_survey(gelu_op op, gelu_approx approx, const gelu_survey_args* args,
+                             gelu_host_launch launch);
 
 /* NVTX ranges (NVTX3, header-only): present only in builds with the `nvtx` feature. */
 void gelu_nvtx_push(const char* name);

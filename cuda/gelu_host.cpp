@@ -64,6 +64,24 @@ extern "C" gelu_status GELU_HOST_VARIANT(gelu_host_rows)(gelu_op op, gelu_approx
     return GELU_STATUS_INVALID_ARGUMENT;
 }
 
+extern "C" gelu_status GELU_HOST_VARIANT(gelu_host_survey)(gelu_op op, gelu_approx approx,
+                                                           const gelu_survey_args* args,
+                                                           gelu_host_launch launch) {
+    if (!valid(launch) || args == nullptr) return GELU_STATUS_INVALID_ARGUMENT;
+#define GELU_SURVEY_CASE(approx_, A)                                                            \
+    if (approx == approx_of(gelu::Approx::A) && op == GELU_OP_SURVEY_FORWARD) {                  \
+        emulate(launch, [&](uint64_t t, uint64_t n) { gelu::survey::run<gelu::Approx::A, false>(*args, t, n); }); \
+        return GELU_STATUS_OK;                                                                  \
+    }                                                                                           \
+    if (approx == approx_of(gelu::Approx::A) && op == GELU_OP_SURVEY_BACKWARD) {                 \
+        emulate(launch, [&](uint64_t t, uint64_t n) { gelu::survey::run<gelu::Approx::A, true>(*args, t, n); }); \
+        return GELU_STATUS_OK;                                                                  \
+    }
+    GELU_APPROXES(GELU_SURVEY_CASE)
+#undef GELU_SURVEY_CASE
+    return GELU_STATUS_INVALID_ARGUMENT;
+}
+
 extern "C" gelu_status GELU_HOST_VARIANT(gelu_host_backward)(gelu_approx approx, gelu_dtype dtype, const void* x,
                                           const void* dy, void* dx, uint64_t n,
                                           gelu_host_launch launch) {

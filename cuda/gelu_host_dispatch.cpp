@@ -25,6 +25,13 @@ extern "C" const char* gelu_kernel_name(gelu_op op, gelu_approx approx, gelu_dty
     if (op == GELU_OP_DBIAS_REDUCE && known_approx && dtype == dtype_of<T>()) return GELU_STRINGIFY(GELU_REDUCE_NAME(dtype_));
     GELU_DTYPES(GELU_REDUCE_NAME_CASE)
 #undef GELU_REDUCE_NAME_CASE
+#define GELU_SURVEY_NAME_CASE(approx_, A)                                                    \
+    if (approx == approx_of(gelu::Approx::A) && dtype == GELU_DTYPE_F32) {                   \
+        if (op == GELU_OP_SURVEY_FORWARD) return GELU_STRINGIFY(GELU_SURVEY_NAME(forward, approx_));   \
+        if (op == GELU_OP_SURVEY_BACKWARD) return GELU_STRINGIFY(GELU_SURVEY_NAME(backward, approx_)); \
+    }
+    GELU_APPROXES(GELU_SURVEY_NAME_CASE)
+#undef GELU_SURVEY_NAME_CASE
     return nullptr;
 }
 
@@ -64,4 +71,12 @@ extern "C" gelu_status gelu_host_rows(gelu_op op, gelu_approx approx, gelu_dtype
     if (cpu_has_fma()) return gelu_host_rows_fma(op, approx, dtype, args, launch);
 #endif
     return gelu_host_rows_generic(op, approx, dtype, args, launch);
+}
+
+extern "C" gelu_status gelu_host_survey(gelu_op op, gelu_approx approx, const gelu_survey_args* args,
+                                        gelu_host_launch launch) {
+#if defined(GELU_HOST_HAS_FMA_VARIANT)
+    if (cpu_has_fma()) return gelu_host_survey_fma(op, approx, args, launch);
+#endif
+    return gelu_host_survey_generic(op, approx, args, launch);
 }

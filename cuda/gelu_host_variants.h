@@ -25,7 +25,9 @@ extern "C" {
     gelu_status gelu_host_backward_##suffix(gelu_approx, gelu_dtype, const void*, const void*,   \
                                             void*, uint64_t, gelu_host_launch);                  \
     gelu_status gelu_host_rows_##suffix(gelu_op, gelu_approx, gelu_dtype, const gelu_rows_args*, \
-                                        gelu_host_launch);
+                                        gelu_host_launch);                                       \
+    gelu_status gelu_host_survey_##suffix(gelu_op, gelu_approx, const gelu_survey_args*,         \
+                                          gelu_host_launch);
 GELU_HOST_DECLARE(generic)
 #if defined(GELU_HOST_HAS_FMA_VARIANT)
 GELU_HOST_DECLARE(fma)

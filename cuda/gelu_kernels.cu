@@ -28,3 +28,13 @@
 
 GELU_VARIANTS(GELU_DEFINE_KERNELS)
 GELU_DTYPES(GELU_DEFINE_REDUCE)
+
+#define GELU_DEFINE_SURVEYS(approx, A)                                                         \
+    GELU_KERNEL GELU_SURVEY_NAME(forward, approx)(const gelu_survey_args a) {                  \
+        gelu::survey::run<gelu::Approx::A, false>(a, GELU_GLOBAL_THREAD, GELU_GRID_THREADS);   \
+    }                                                                                          \
+    GELU_KERNEL GELU_SURVEY_NAME(backward, approx)(const gelu_survey_args a) {                 \
+        gelu::survey::run<gelu::Approx::A, true>(a, GELU_GLOBAL_THREAD, GELU_GRID_THREADS);    \
+    }
+
+GELU_APPROXES(GELU_DEFINE_SURVEYS)

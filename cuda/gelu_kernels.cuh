@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "gelu_fused.cuh"
+#include "gelu_survey.cuh"
 #include "gelu_math.cuh"
 #include "pointwise.cuh"
 
@@ -28,9 +29,17 @@
     X(f16, __half)      \
     X(bf16, __nv_bfloat16)
 
-// Kernel names: gelu_<op>_<approx>_<dtype>, and gelu_dbias_reduce_<dtype>.
+// X(approx name, gelu::Approx member): the fp32 accuracy surveys, one per direction.
+#define GELU_APPROXES(X) \
+    X(exact, Exact)      \
+    X(tanh, Tanh)        \
+    X(sigmoid, Sigmoid)
+
+// Kernel names: gelu_<op>_<approx>_<dtype>, gelu_dbias_reduce_<dtype>, and
+// gelu_survey_<forward|backward>_<approx>.
 #define GELU_KERNEL_NAME(op, approx, dtype) gelu_##op##_##approx##_##dtype
 #define GELU_REDUCE_NAME(dtype) gelu_dbias_reduce_##dtype
+#define GELU_SURVEY_NAME(direction, approx) gelu_survey_##direction##_##approx
 
 // The row-structured ops of one row of GELU_VARIANTS:
 // X(approx name, dtype name, op name, ABI op, (body)), the body a template taking

@@ -16,7 +16,7 @@
 //! ```
 
 use crate::reference::{round_checked, ulp_error, ulp_of, RELATIVE_ERROR_BOUND};
-use crate::{Approximation, DType};
+use crate::{ffi, Approximation, DType, GeluError};
 
 /// Accumulated error of a set of results.
 #[derive(Clone, Debug)]
@@ -290,4 +290,65 @@ pub fn check_result(
             what()
         ))
     }
+}
+
+/// Where [`survey_f32`] runs.
+#[derive(Clone, Copy)]
+pub enum SurveyOn<'a> {
+    /// The host path, on every core.
+    Host,
+    /// A GPU: the kernels and the f64 reference both run on the device.
+    Device(&'a std::sync::Arc<cudarc::driver::CudaStream>),
+}
+
+/// Error statistics of the fp32 kernels (or, with `usual`, of the usual formula in
+/// f32) over the fp32 bit patterns in `inputs`, forward or backward (dy = 1),
+/// against the f64 reference evaluated beside each result. `0..1 << 32` is every
+/// fp32 input: seconds on a GPU, an hour on a small CPU.
+///
+/// ```
+/// use gelu_cuda::accuracy::{survey_f32, SurveyOn};
+/// use gelu_cuda::Approximation;
+/// // The 2^16 fp32 values just below 1.0.
+/// let stats = survey_f32(SurveyOn::Host, Approximation::Exact, false, false, 0x3f7f_0000..0x3f80_0000)?;
+/// assert!(stats.max_ulp <= 2.5);
+/// # Ok::<(), gelu_cuda::GeluError>(())
+/// ```
+pub fn survey_f32(
+    on: SurveyOn<'_>,
+    approx: Approximation,
+    backward: bool,
+    usual: bool,
+    inputs: std::ops::Range<u64>,
+) -> Result<ErrorStats, GeluError> {
+    let op = if backward {
+        ffi::gelu_op::GELU_OP_SURVEY_BACKWARD
+    } else {
+        ffi::gelu_op::GELU_OP_SURVEY_FORWARD
+    };
+    let count = inputs.end.saturating_sub(inputs.start);
+    let parts = match on {
+        SurveyOn::Host => {
+            crate::host::HostRunner::new().survey_f32(op, approx, inputs.start, count, usual)
+        }
+        SurveyOn::Device(stream) => {
+            crate::device::survey_f32(stream, op, approx, inputs.start, count, usual)?
+        }
+    };
+    let mut stats = ErrorStats::new(DType::F32);
+    for p in &parts {
+        stats.merge(&ErrorStats {
+            dtype: DType::F32,
+            count: p.count,
+            wrong_kind: p.wrong_kind,
+            max_ulp: p.max_ulp,
+            worst_input: p.worst_input,
+            not_correctly_rounded: p.not_correctly_rounded,
+            undecidable: p.undecidable,
+            sum_abs_error: p.sum_abs_error,
+            sum_rel_error: p.sum_rel_error,
+            rel_count: p.rel_count,
+        });
+    }
+    Ok(stats)
 }

@@ -38,6 +38,7 @@ struct Kernel {
 
 /// Every kernel of the fatbin, loaded into one context.
 struct KernelSet {
+    module: Arc<cudarc::driver::CudaModule>,
     kernels: Vec<Kernel>,
 }
 
@@ -75,7 +76,7 @@ impl KernelSet {
                 }
             }
         }
-        Ok(Self { kernels })
+        Ok(Self { module, kernels })
     }
 }
 
@@ -197,6 +198,76 @@ pub(crate) fn launch_rows<T: GeluFloat>(
     // addresses of buffers the plan validated against the shape.
     unsafe { launch_on::<T>(stream, call.op, approx, blocks, &mut [arg(&call.args)]) }
 }
+
+/// Runs the fp32 accuracy survey kernel for (op, approx) over the bit patterns
+/// `begin .. begin + count`, one statistics entry per grid thread, and returns them
+/// (this synchronises the stream: it is a validation tool, not a hot path).
+pub(crate) fn survey_f32(
+    stream: &Arc<CudaStream>,
+    op: ffi::gelu_op,
+    approx: Approximation,
+    begin: u64,
+    count: u64,
+    usual: bool,
+) -> Result<Vec<ffi::gelu_survey_stats>, GeluError> {
+    let set = kernel_set(stream.context())?;
+    // SAFETY: the ABI function returns a static string or NULL.
+    let name = unsafe { ffi::gelu_kernel_name(op, approx.abi(), DType::F32.abi()) };
+    assert!(!name.is_null(), "kernel table lacks a survey");
+    // SAFETY: non-null names are NUL-terminated string literals.
+    let name = unsafe { CStr::from_ptr(name) }
+        .to_str()
+        .expect("ASCII name");
+    let function = set
+        .module
+        .load_function(name)
+        .map_err(GeluError::ModuleLoad)?;
+    let per_sm = function
+        .occupancy_max_active_blocks_per_multiprocessor(BLOCK, 0, None)?
+        .max(1);
+    let sms = stream
+        .context()
+        .attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?
+        .max(1) as u32;
+    let blocks = count.div_ceil(BLOCK as u64).clamp(1, (sms * per_sm) as u64) as u32;
+    let threads = blocks as usize * BLOCK as usize;
+    // SAFETY: the kernel writes every entry (one per thread) before it is read.
+    let mut stats = unsafe { stream.alloc::<SurveyStats>(threads) }?;
+    let (ptr, guard) = stats.device_ptr_mut(stream);
+    let args = ffi::gelu_survey_args {
+        begin,
+        count,
+        usual: usual as u32,
+        stats: ptr as usize as *mut _,
+    };
+    stream.context().bind_to_thread()?;
+    // SAFETY: the kernel takes one gelu_survey_args by value; `stats` holds one entry
+    // per thread of the grid launched here.
+    unsafe {
+        result::launch_kernel(
+            function.cu_function(),
+            (blocks, 1, 1),
+            (BLOCK, 1, 1),
+            0,
+            stream.cu_stream(),
+            &mut [arg(&args)],
+        )
+    }?;
+    drop(guard);
+    Ok(stream
+        .clone_dtoh(&stats)?
+        .into_iter()
+        .map(|s| s.0)
+        .collect())
+}
+
+/// gelu_survey_stats as a device type.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+struct SurveyStats(ffi::gelu_survey_stats);
+
+// SAFETY: a plain C struct of doubles and integers.
+unsafe impl cudarc::driver::DeviceRepr for SurveyStats {}
 
 /// `y = GELU(x)` on `stream`.
 ///

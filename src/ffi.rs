@@ -17,6 +17,8 @@ pub enum gelu_op {
     GELU_OP_DBIAS_REDUCE = 4,
     GELU_OP_GEGLU_FORWARD = 5,
     GELU_OP_GEGLU_BACKWARD = 6,
+    GELU_OP_SURVEY_FORWARD = 7,
+    GELU_OP_SURVEY_BACKWARD = 8,
 }
 #[repr(u32)]
 #[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
@@ -57,6 +59,27 @@ pub struct gelu_rows_args {
     pub cols: u64,
     pub chunk_rows: u64,
 }
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct gelu_survey_stats {
+    pub max_ulp: f64,
+    pub worst_input: f64,
+    pub sum_abs_error: f64,
+    pub sum_rel_error: f64,
+    pub count: u64,
+    pub not_correctly_rounded: u64,
+    pub undecidable: u64,
+    pub wrong_kind: u64,
+    pub rel_count: u64,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct gelu_survey_args {
+    pub begin: u64,
+    pub count: u64,
+    pub usual: u32,
+    pub stats: *mut gelu_survey_stats,
+}
 unsafe extern "C" {
     pub fn gelu_kernel_name(
         op: gelu_op,
@@ -91,6 +114,14 @@ unsafe extern "C" {
         approx: gelu_approx,
         dtype: gelu_dtype,
         args: *const gelu_rows_args,
+        launch: gelu_host_launch,
+    ) -> gelu_status;
+}
+unsafe extern "C" {
+    pub fn gelu_host_survey(
+        op: gelu_op,
+        approx: gelu_approx,
+        args: *const gelu_survey_args,
         launch: gelu_host_launch,
     ) -> gelu_status;
 }

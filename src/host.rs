@@ -33,6 +33,18 @@ impl SharedArgs {
     }
 }
 
+/// The survey's arguments, shared by the worker threads the same way.
+struct SurveyArgs(ffi::gelu_survey_args);
+
+// SAFETY: as for SharedArgs: each emulated thread writes its own stats entry.
+unsafe impl Sync for SurveyArgs {}
+
+impl SurveyArgs {
+    fn get(&self) -> &ffi::gelu_survey_args {
+        &self.0
+    }
+}
+
 fn operand<T>(s: &[T]) -> Operand {
     (s.as_ptr() as u64, s.len())
 }
@@ -196,6 +208,44 @@ impl HostRunner {
             // one emulated thread, so the workers' writes are disjoint.
             unsafe { ffi::gelu_host_rows(op, approx.abi(), T::DTYPE.abi(), args, launch) }
         });
+    }
+
+    /// The fp32 accuracy survey over the bit patterns `begin .. begin + count`: one
+    /// statistics entry per emulated thread.
+    pub(crate) fn survey_f32(
+        &self,
+        op: ffi::gelu_op,
+        approx: Approximation,
+        begin: u64,
+        count: u64,
+        usual: bool,
+    ) -> Vec<ffi::gelu_survey_stats> {
+        let threads = self.grid_threads.unwrap_or(self.workers as u64 * 16).max(1);
+        let zero = ffi::gelu_survey_stats {
+            max_ulp: 0.0,
+            worst_input: f64::NAN,
+            sum_abs_error: 0.0,
+            sum_rel_error: 0.0,
+            count: 0,
+            not_correctly_rounded: 0,
+            undecidable: 0,
+            wrong_kind: 0,
+            rel_count: 0,
+        };
+        let mut stats = vec![zero; threads as usize];
+        let args = SurveyArgs(ffi::gelu_survey_args {
+            begin,
+            count,
+            usual: usual as u32,
+            stats: stats.as_mut_ptr(),
+        });
+        let items = count.min(usize::MAX as u64) as usize;
+        self.run(items.max(PARALLEL_THRESHOLD), threads, |launch| {
+            // SAFETY: `stats` holds one entry per emulated thread; each thread writes
+            // only its own.
+            unsafe { ffi::gelu_host_survey(op, approx.abi(), args.get(), launch) }
+        });
+        stats
     }
 
     /// `y = GELU(x + b)`, `x` of `rows * bias.len()` elements (see [`crate::bias_gelu_forward`]).

@@ -5,6 +5,7 @@ mod common;
 
 use common::host::Host;
 use common::*;
+use gelu_cuda::Approximation;
 use half::{bf16, f16};
 
 #[test]
@@ -34,4 +35,84 @@ fn special_values() {
     check_special_values::<f32, _>(&host);
     check_special_values::<f16, _>(&host);
     check_special_values::<bf16, _>(&host);
+}
+
+/// The survey kernel (f64 reference evaluated beside the kernel, the way the GPU
+/// runs `gelu accuracy --f32 all`) agrees with the Rust statistics of the same
+/// inputs: same counts, same maximum error.
+#[test]
+fn survey_kernel_matches_the_rust_statistics() {
+    use gelu_cuda::accuracy::{survey_f32, usual_formula, SurveyOn};
+    use gelu_cuda::reference;
+    // 2^20 inputs through [0.5, 2) and their negatives: ordinary values, the root
+    // window, the central series and the tails' start.
+    let ranges = [
+        0x3f00_0000u64..0x3f10_0000,
+        0xbf00_0000..0xbf10_0000,
+        0xc000_0000..0xc010_0000,
+    ];
+    for approx in Approximation::ALL {
+        for backward in [false, true] {
+            for usual in [false, true] {
+                for r in ranges.clone() {
+                    let got =
+                        survey_f32(SurveyOn::Host, approx, backward, usual, r.clone()).unwrap();
+                    let x: Vec<f32> = r.clone().map(|b| f32::from_bits(b as u32)).collect();
+                    let out: Vec<f32> = if usual {
+                        x.iter()
+                            .map(|&v| {
+                                if backward {
+                                    usual_formula::backward(approx, v, 1.0)
+                                } else {
+                                    usual_formula::forward(approx, v)
+                                }
+                            })
+                            .collect()
+                    } else if backward {
+                        backward_host(approx, &x)
+                    } else {
+                        forward(&Host::default(), approx, &x)
+                    };
+                    let mut want = gelu_cuda::accuracy::ErrorStats::new(gelu_cuda::DType::F32);
+                    for (&xi, &o) in x.iter().zip(&out) {
+                        let xv = xi as f64;
+                        let (e, s) = if backward {
+                            let e = reference::backward(approx, xv, 1.0);
+                            (e, gelu_cuda::accuracy::judging_scale(approx, xv, 1.0))
+                        } else {
+                            let e = reference::forward(approx, xv);
+                            (e, e)
+                        };
+                        want.record(xv, o as f64, e, s);
+                    }
+                    let what = format!("{approx} backward={backward} usual={usual} {r:x?}");
+                    assert_eq!(got.count, want.count, "{what}");
+                    assert_eq!(got.wrong_kind, want.wrong_kind, "{what}");
+                    if usual {
+                        // The usual formula goes through the platform's erff/expf/tanhf
+                        // there and the libm crate's here: only the kinds must agree.
+                        continue;
+                    }
+                    // Both references are within 2^-40 relative; counts near a rounding
+                    // boundary may differ by one or two.
+                    assert!(
+                        got.not_correctly_rounded
+                            .abs_diff(want.not_correctly_rounded)
+                            <= 2,
+                        "{what}"
+                    );
+                    assert!(
+                        (got.max_ulp - want.max_ulp).abs() <= 1e-6 * want.max_ulp.max(1.0),
+                        "{what}: {} vs {}",
+                        got.max_ulp,
+                        want.max_ulp
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn backward_host(approx: Approximation, x: &[f32]) -> Vec<f32> {
+    backward(&Host::default(), approx, x, &vec![1.0; x.len()])
 }

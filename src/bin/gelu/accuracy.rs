@@ -1,20 +1,21 @@
 //! `gelu accuracy`: error statistics of every selected (dtype, approximation, op)
 //! against the f64 reference, beside the usual framework formula's.
 
-use gelu_cuda::accuracy::{judging_scale, usual_formula, ErrorStats};
+use gelu_cuda::accuracy::{judging_scale, survey_f32, usual_formula, ErrorStats, SurveyOn};
 use gelu_cuda::{reference, Approximation, DType, GeluFloat};
 use half::{bf16, f16};
 
 use crate::backend::Backend;
 use crate::{Format, GradOp, Progress};
 
-/// fp32 inputs on the CPU by default: every 1021st bit pattern of the whole range
-/// (4.2 million) and 4 million uniform draws in [-16, 16].
+/// fp32 inputs: by default every 1021st bit pattern of the whole range (4.2 million)
+/// and 4 million uniform draws in [-16, 16]; or all 2^32, through the survey kernels
+/// (the f64 reference evaluated beside each result, on the GPU when there is one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum F32Inputs {
     /// About 8 million inputs over the whole range, dense where GELU bends.
     Sample,
-    /// All 2^32 bit patterns (minutes on a GPU machine, long on a laptop).
+    /// All 2^32 bit patterns (seconds on a GPU, an hour on a small CPU).
     All,
 }
 
@@ -25,8 +26,6 @@ pub struct Row {
     pub ours: ErrorStats,
     pub usual: ErrorStats,
 }
-
-const CHUNK: usize = 1 << 22;
 
 /// Runs the kernels on `x` in chunks and records ours and the usual formula's
 /// errors, comparing on all cores.
@@ -99,32 +98,51 @@ fn compare<T: GeluFloat>(
     (ours, usual)
 }
 
-fn f32_inputs(which: F32Inputs) -> (u64, Box<dyn Iterator<Item = Vec<f32>>>) {
-    match which {
-        F32Inputs::All => {
-            let chunks = (1u64 << 32) / CHUNK as u64;
-            let it = (0..chunks).map(|c| {
-                (0..CHUNK as u64)
-                    .map(|i| f32::from_bits((c * CHUNK as u64 + i) as u32))
-                    .collect()
-            });
-            (1 << 32, Box::new(it))
-        }
-        F32Inputs::Sample => {
-            let strided: Vec<f32> = (0..=u32::MAX).step_by(1021).map(f32::from_bits).collect();
-            let mut state = 0x2545_f491_4f6c_dd1du64;
-            let uniform: Vec<f32> = (0..4_000_000)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    ((state >> 11) as f64 / (1u64 << 53) as f64 * 32.0 - 16.0) as f32
-                })
-                .collect();
-            let n = (strided.len() + uniform.len()) as u64;
-            (n, Box::new([strided, uniform].into_iter()))
+/// Every fp32 input, through the survey kernels: the f64 reference is evaluated
+/// beside each result, on the GPU when that is the backend.
+fn survey_all(
+    backend: &Backend,
+    approx: Approximation,
+    op: GradOp,
+    progress: &Progress,
+) -> Result<(ErrorStats, ErrorStats), String> {
+    let on = match backend {
+        Backend::Host => SurveyOn::Host,
+        Backend::Gpu { stream, .. } => SurveyOn::Device(stream),
+    };
+    let (mut ours, mut usual) = (ErrorStats::new(DType::F32), ErrorStats::new(DType::F32));
+    const STEP: u64 = 1 << 28;
+    for start in (0..1u64 << 32).step_by(STEP as usize) {
+        for (stats, is_usual) in [(&mut ours, false), (&mut usual, true)] {
+            let part = survey_f32(
+                on,
+                approx,
+                op == GradOp::Backward,
+                is_usual,
+                start..start + STEP,
+            )
+            .map_err(|e| e.to_string())?;
+            stats.merge(&part);
+            progress.inc(STEP);
         }
     }
+    Ok((ours, usual))
+}
+
+/// The default fp32 inputs (see [`F32Inputs::Sample`]).
+fn f32_sample() -> (u64, Box<dyn Iterator<Item = Vec<f32>>>) {
+    let strided: Vec<f32> = (0..=u32::MAX).step_by(1021).map(f32::from_bits).collect();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let uniform: Vec<f32> = (0..4_000_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 11) as f64 / (1u64 << 53) as f64 * 32.0 - 16.0) as f32
+        })
+        .collect();
+    let n = (strided.len() + uniform.len()) as u64;
+    (n, Box::new([strided, uniform].into_iter()))
 }
 
 fn half_inputs<T: GeluFloat>() -> (u64, Box<dyn Iterator<Item = Vec<T>>>) {
@@ -146,8 +164,11 @@ pub fn run(
             for &op in ops {
                 let label = format!("{dtype} {approx} {}", op.name());
                 let (ours, usual) = match dtype {
+                    DType::F32 if f32_which == F32Inputs::All => {
+                        survey_all(backend, approx, op, &progress.bar(1 << 33, &label))?
+                    }
                     DType::F32 => {
-                        let (n, mut it) = f32_inputs(f32_which);
+                        let (n, mut it) = f32_sample();
                         let bar = progress.bar(n, &label);
                         survey::<f32>(backend, approx, op, &mut it, &bar)?
                     }
