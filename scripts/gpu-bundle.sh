@@ -70,7 +70,8 @@ if command -v compute-sanitizer >/dev/null 2>&1; then
 else
   echo "compute-sanitizer: not found" >>"$summary"
 fi
-step accuracy 120 "$here/bin/bin-gelu" accuracy --device cuda --quiet
+step accuracy 300 "$here/bin/bin-gelu" accuracy --device cuda --f32 all --quiet
+step accuracy-json 300 "$here/bin/bin-gelu" accuracy --device cuda --f32 all --quiet --format json
 step bench 240 "$here/bin/bin-gelu" bench --quiet --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward
 step launch-overhead 60 "$here/bin/bench-launch" --bench
 if python3 -c "import torch" 2>/dev/null; then
