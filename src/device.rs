@@ -134,6 +134,28 @@ fn arg<P>(p: &P) -> *mut c_void {
     p as *const P as *mut c_void
 }
 
+/// Checks that a buffer belongs to the stream's context and takes its device
+/// pointer for reading (`input!`) or writing (`output!`): `((address, len), guard)`.
+/// The guard orders the buffer on the stream and must outlive the launch.
+macro_rules! input {
+    ($stream:expr, $name:literal, $buf:expr) => {{
+        $crate::device::check_context($stream, $name, $buf.stream())?;
+        let (p, g) = $buf.device_ptr($stream);
+        ((p, $buf.len()), g)
+    }};
+}
+
+macro_rules! output {
+    ($stream:expr, $name:literal, $buf:expr) => {{
+        $crate::device::check_context($stream, $name, $buf.stream())?;
+        let len = $buf.len();
+        let (p, g) = $buf.device_ptr_mut($stream);
+        ((p, len), g)
+    }};
+}
+
+pub(crate) use {input, output};
+
 /// Launches kernel (op, approx, T) with `blocks(resident blocks)` blocks.
 ///
 /// # Safety
@@ -315,13 +337,11 @@ where
 {
     let n = x.len();
     check_len("y", n, y.len())?;
-    check_context(stream, "x", x.stream())?;
-    check_context(stream, "y", y.stream())?;
+    let ((x_ptr, _), _x_guard) = input!(stream, "x", x);
+    let ((y_ptr, _), _y_guard) = output!(stream, "y", y);
     if n == 0 {
         return Ok(());
     }
-    let (x_ptr, _x_guard) = x.device_ptr(stream);
-    let (y_ptr, _y_guard) = y.device_ptr_mut(stream);
     let len = n as u64;
     launch::<T>(
         stream,
@@ -353,11 +373,10 @@ where
     X: DevicePtrMut<T>,
 {
     let n = x.len();
-    check_context(stream, "x", x.stream())?;
+    let ((x_ptr, _), _x_guard) = output!(stream, "x", x);
     if n == 0 {
         return Ok(());
     }
-    let (x_ptr, _x_guard) = x.device_ptr_mut(stream);
     let len = n as u64;
     launch::<T>(
         stream,
@@ -397,15 +416,12 @@ where
     let n = x.len();
     check_len("dy", n, dy.len())?;
     check_len("dx", n, dx.len())?;
-    check_context(stream, "x", x.stream())?;
-    check_context(stream, "dy", dy.stream())?;
-    check_context(stream, "dx", dx.stream())?;
+    let ((x_ptr, _), _x_guard) = input!(stream, "x", x);
+    let ((dy_ptr, _), _dy_guard) = input!(stream, "dy", dy);
+    let ((dx_ptr, _), _dx_guard) = output!(stream, "dx", dx);
     if n == 0 {
         return Ok(());
     }
-    let (x_ptr, _x_guard) = x.device_ptr(stream);
-    let (dy_ptr, _dy_guard) = dy.device_ptr(stream);
-    let (dx_ptr, _dx_guard) = dx.device_ptr_mut(stream);
     let len = n as u64;
     launch::<T>(
         stream,
@@ -441,13 +457,11 @@ where
 {
     let n = x.len();
     check_len("dy", n, dy.len())?;
-    check_context(stream, "x", x.stream())?;
-    check_context(stream, "dy", dy.stream())?;
+    let ((x_ptr, _), _x_guard) = input!(stream, "x", x);
+    let ((dy_ptr, _), _dy_guard) = output!(stream, "dy", dy);
     if n == 0 {
         return Ok(());
     }
-    let (x_ptr, _x_guard) = x.device_ptr(stream);
-    let (dy_ptr, _dy_guard) = dy.device_ptr_mut(stream);
     let len = n as u64;
     launch::<T>(
         stream,

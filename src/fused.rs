@@ -42,7 +42,7 @@ use std::sync::Arc;
 
 use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 
-use crate::device::{check_context, launch_rows};
+use crate::device::{input, launch_rows, output};
 use crate::error::{check_len, matrix_rows};
 use crate::{ffi, Approximation, GeluError, GeluFloat};
 
@@ -283,23 +283,6 @@ fn run<T: GeluFloat>(
         launch_rows::<T>(stream, approx, call)?;
     }
     Ok(())
-}
-
-macro_rules! input {
-    ($stream:expr, $name:literal, $buf:expr) => {{
-        check_context($stream, $name, $buf.stream())?;
-        let (p, g) = $buf.device_ptr($stream);
-        ((p, $buf.len()), g)
-    }};
-}
-
-macro_rules! output {
-    ($stream:expr, $name:literal, $buf:expr) => {{
-        check_context($stream, $name, $buf.stream())?;
-        let len = $buf.len();
-        let (p, g) = $buf.device_ptr_mut($stream);
-        ((p, len), g)
-    }};
 }
 
 /// `y = GELU(x + b)`, x of `rows * cols` elements (cols = `bias.len()`).
