@@ -4,13 +4,20 @@ device-to-device copy, PyTorch eager (F.gelu and its backward, approximate none 
 tanh; the fused ops as PyTorch's unfused sequences) and torch.compile of the same,
 at the same sizes and dtypes, on the same card.
 
-Usage: compare_pytorch.py GELU_BINARY OUTDIR [--sizes 12,14,...,28]
+Usage: compare_pytorch.py GELU_BINARY OUTDIR [--sizes 12,14,...,28] [--ours BENCH.json]
+       compare_pytorch.py --render OUTDIR/comparison.json OUTDIR
 
-Writes OUTDIR/comparison.json, OUTDIR/comparison.md and, where matplotlib is
-installed, OUTDIR/comparison.png (GB/s against size, one line per implementation,
-the copy as the ceiling). Timing: CUDA events around batches of launches, medians of
-7 batches, inputs random (never zeros), buffers rotated over at least 256 MiB so the
-L2 does not serve them. GB/s counts 2n elements for the forward, 3n for the backward.
+With --ours, gelu-cuda's rows come from a `gelu bench --format json` run of the same
+session instead of a new one. Writes OUTDIR/comparison.json after each stage (so a
+run stopped early keeps what it measured), then OUTDIR/comparison.md and, where
+matplotlib is installed, OUTDIR/comparison.png (GB/s against size, one line per
+implementation, the copy as the ceiling); --render writes those two from a JSON file.
+Timing: CUDA events around batches of launches, medians of 7 batches, inputs random
+(never zeros), buffers rotated over at least 256 MiB so the L2 does not serve them.
+GB/s counts 2n elements for the forward, 3n for the backward. torch.compile runs with
+its defaults (a shape-specialised kernel first, one dynamic-shape kernel after the
+first change of size), with the recompile limits raised so that no variant falls
+back to eager.
 """
 import datetime
 import json
@@ -18,11 +25,14 @@ import os
 import subprocess
 import sys
 
-import torch
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # --render needs no PyTorch
+    torch = None
 
 POOL_BYTES = 256 << 20
-DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
+DTYPES = {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}  # names in torch
 APPROX = {"exact": "none", "tanh": "tanh"}
 
 
@@ -53,7 +63,8 @@ def time_us(fn, windows):
 
 def torch_rows(sizes):
     rows = []
-    for dname, dtype in DTYPES.items():
+    for dname, tname in DTYPES.items():
+        dtype = getattr(torch, tname)
         elem = torch.tensor([], dtype=dtype).element_size()
         for log2 in sizes:
             n = 1 << log2
@@ -94,7 +105,8 @@ def fused_rows(sizes):
     """PyTorch's unfused sequences for the fused ops (eager), and torch.compile's
     fusion of the same, timed like the plain ops. Bytes as gelu-cuda counts them."""
     rows = []
-    for dname, dtype in DTYPES.items():
+    for dname, tname in DTYPES.items():
+        dtype = getattr(torch, tname)
         elem = torch.tensor([], dtype=dtype).element_size()
         for log2 in sizes:
             n = 1 << log2
@@ -139,37 +151,46 @@ def fused_rows(sizes):
     return rows
 
 
-def ours(gelu, sizes):
-    ops = "forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward"
-    out = subprocess.run([gelu, "bench", "--quiet", "--format", "json", "--op", ops, "--approx", "exact,tanh",
-                          "--sizes", ",".join(map(str, sizes))],
-                         check=True, capture_output=True, text=True).stdout
-    doc = json.loads(out)
+def ours(gelu, sizes, bench_json=None):
+    if bench_json:
+        with open(bench_json) as fh:
+            doc = json.load(fh)
+    else:
+        ops = "forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward"
+        out = subprocess.run([gelu, "bench", "--quiet", "--format", "json", "--op", ops, "--approx", "exact,tanh",
+                              "--sizes", ",".join(map(str, sizes))],
+                             check=True, capture_output=True, text=True).stdout
+        doc = json.loads(out)
     rows = []
     for r in doc["rows"]:
+        if r["approximation"] not in APPROX or (r["n"].bit_length() - 1) not in sizes:
+            continue
         rows.append(dict(impl="gelu-cuda", dtype=r["dtype"], n=r["n"], op=r["op"], approximation=r["approximation"],
                          median_us=r["median_us"], gbps=r["gbps"], copy_gbps=r["copy_gbps"]))
     return doc["card"], rows
 
 
-def main():
-    gelu, outdir = sys.argv[1], sys.argv[2]
-    sizes = list(range(12, 29, 2))
-    if "--sizes" in sys.argv:
-        sizes = [int(s) for s in sys.argv[sys.argv.index("--sizes") + 1].split(",")]
-    os.makedirs(outdir, exist_ok=True)
-    card, rows = ours(gelu, sizes)
-    rows += torch_rows(sizes)
-    rows += fused_rows(sizes)
-    driver = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                            capture_output=True, text=True).stdout.strip()
-    stamp = dict(card=card, driver=driver, date=datetime.date.today().isoformat(), torch=torch.__version__,
-                 command=" ".join(sys.argv))
+def raise_recompile_limits():
+    """torch.compile falls back to eager past a few recompilations of one function;
+    every (dtype, size, approximation) here must run compiled."""
+    cfg = torch._dynamo.config
+    for name in ("cache_size_limit", "recompile_limit", "accumulated_cache_size_limit",
+                 "accumulated_recompile_limit"):
+        if hasattr(cfg, name):
+            setattr(cfg, name, 4096)
+
+
+def write_json(outdir, stamp, rows):
     with open(os.path.join(outdir, "comparison.json"), "w") as fh:
         json.dump(dict(stamp, rows=rows), fh, indent=1)
+
+
+def render(doc, outdir):
+    rows = doc["rows"]
+    card = doc["card"]
     copy = {(r["dtype"], r["n"]): r["gbps"] for r in rows if r["impl"] == "copy"}
     lines = [f"# GELU throughput on {card}", "",
-             f"Driver {driver}, PyTorch {torch.__version__}, {stamp['date']}. `{stamp['command']}`", "",
+             f"Driver {doc['driver']}, PyTorch {doc['torch']}, {doc['date']}. `{doc['command']}`", "",
              "| dtype | n | op | approx | impl | median us | GB/s | of copy |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["impl"] == "copy":
@@ -204,8 +225,33 @@ def main():
             ax.set_title(f"{dname} {op}")
             ax.set_ylabel("GB/s")
             ax.legend(fontsize=7)
-    fig.suptitle(f"GELU on {card} ({stamp['date']})")
+    fig.suptitle(f"GELU on {card} ({doc['date']})")
     fig.savefig(os.path.join(outdir, "comparison.png"), dpi=90)
+
+
+def main():
+    if sys.argv[1] == "--render":
+        with open(sys.argv[2]) as fh:
+            render(json.load(fh), sys.argv[3])
+        return
+    gelu, outdir = sys.argv[1], sys.argv[2]
+    sizes = list(range(12, 29, 2))
+    if "--sizes" in sys.argv:
+        sizes = [int(s) for s in sys.argv[sys.argv.index("--sizes") + 1].split(",")]
+    bench_json = sys.argv[sys.argv.index("--ours") + 1] if "--ours" in sys.argv else None
+    os.makedirs(outdir, exist_ok=True)
+    raise_recompile_limits()
+    card, rows = ours(gelu, sizes, bench_json)
+    driver = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                            capture_output=True, text=True).stdout.strip()
+    stamp = dict(card=card, driver=driver, date=datetime.date.today().isoformat(), torch=torch.__version__,
+                 command=" ".join(sys.argv))
+    write_json(outdir, stamp, rows)
+    rows += torch_rows(sizes)
+    write_json(outdir, stamp, rows)
+    rows += fused_rows(sizes)
+    write_json(outdir, stamp, rows)
+    render(dict(stamp, rows=rows), outdir)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ dest = sys.argv[1]
 for line in sys.stdin:
     msg = json.loads(line)
     exe = msg.get("executable") if msg.get("reason") == "compiler-artifact" else None
-    if exe:
-        kind = msg["target"]["kind"][0]
+    kind = msg["target"]["kind"][0] if exe else None
+    # A bin or lib built as a test harness would overwrite the real binary.
+    if exe and not (kind in ("bin", "lib") and msg["profile"]["test"]):
         name = msg["target"]["name"]
         shutil.copy2(exe, os.path.join(dest, f"{kind}-{name}"))
         print(f"bundled {kind}-{name}")
@@ -33,54 +34,117 @@ cargo bench --all-features --no-run --message-format=json 2>/dev/null | copy_art
 cargo build --release --all-features --bins --message-format=json 2>/dev/null | copy_artifacts
 cp scripts/compare_pytorch.py "$bundle/"
 
+cat >"$bundle/to" <<'TO'
+#!/usr/bin/env bash
+# to FILE COMMAND...: runs COMMAND with its standard output in FILE.
+f="$1"
+shift
+exec "$@" >"$f"
+TO
 cat >"$bundle/run.sh" <<'RUN'
 #!/usr/bin/env bash
-# The whole GPU check: tests (GPU required), the four compute-sanitizer tools on
-# the GPU tests, the accuracy table on the device, `gelu bench`, and the one-run
-# comparison with PyTorch. Logs and a summary go to $1.
+# The whole GPU check, sized for a lent machine's 15-minute budget (about 8.5 min):
+#   1. correctness, in parallel: the GPU test binaries (GELU_REQUIRE_GPU=1), the four
+#      compute-sanitizer tools on the short GPU tests, the accuracy table over all
+#      fp32 inputs (table and JSON);
+#   2. alone on the GPU, one after another: the million-launch leak test, `gelu bench`
+#      (JSON), the one-run comparison with PyTorch, the launch-overhead bench, Nsight
+#      Compute's DRAM throughput and occupancy per kernel at 2^26 elements.
+# Every step has a time limit within one overall deadline. Eight files go to $1:
+# summary.txt, logs.txt, accuracy.txt, accuracy.json, bench.json, comparison.json,
+# comparison.png, ncu.csv.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/out}"
+deadline=$((SECONDS + ${GELU_CHECK_SECONDS:-510}))
 mkdir -p "$out"
+logs="$(mktemp -d)"
 export GELU_REQUIRE_GPU=1
 summary="$out/summary.txt"
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/gpu: /'
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem,temperature.gpu,power.draw \
+    --format=csv,noheader 2>&1 | sed 's/^/gpu: /'
+  python3 -c "import torch; print('torch:', torch.__version__, torch.version.cuda)" 2>&1
 } >"$summary"
 status=0
-step() {  # step NAME SECONDS COMMAND...
-  local name="$1" limit="$2"; shift 2
-  local start=$SECONDS
-  timeout "$limit" "$@" >"$out/$name.log" 2>&1
-  local rc=$?
-  echo "$name: rc=$rc ($((SECONDS - start)) s)" >>"$summary"
-  [ $rc -eq 0 ] || status=1
+find_tool() {  # the tool on PATH, else under the usual CUDA and Nsight folders
+  command -v "$1" 2>/dev/null || ls /usr/local/cuda*/bin/"$1" /opt/nvidia/nsight-compute/*/"$1" 2>/dev/null | head -1
 }
-step test-gpu 240 "$here/bin/test-gpu" --test-threads 1 --show-output
-for t in "$here"/bin/test-*; do
-  case "$(basename "$t")" in test-gpu|test-bindings) continue ;; esac
-  step "$(basename "$t")" 180 "$t" --show-output
-done
-if command -v compute-sanitizer >/dev/null 2>&1; then
+step() {  # step NAME SECONDS COMMAND...: log to $logs/NAME.log, a line in the summary
+  local name="$1" limit="$2"; shift 2
+  local left=$((deadline - SECONDS)) start=$SECONDS
+  [ "$left" -lt "$limit" ] && limit=$left
+  if [ "$limit" -lt 5 ]; then
+    echo "$name: not run, out of time" >>"$summary"
+    return
+  fi
+  timeout -k 5 "$limit" "$@" >"$logs/$name.log" 2>&1
+  local rc=$?
+  echo "$name: rc=$rc ($((SECONDS - start)) s, limit $limit s)" >>"$summary"
+}
+flush_logs() {  # appends the step logs to logs.txt
+  for f in "$logs"/*.log; do
+    [ -e "$f" ] || continue
+    echo "=== $(basename "$f" .log)"
+    cat "$f"
+  done >>"$out/logs.txt"
+  rm -f "$logs"/*.log
+}
+gelu="$here/bin/bin-gelu"
+sanitizer="$(find_tool compute-sanitizer)"
+ncu="$(find_tool ncu)"
+
+# 1. Correctness, in parallel (nothing here is timed).
+step test-gpu 200 "$here/bin/test-gpu" --show-output &
+step test-gpu_reliability 200 "$here/bin/test-gpu_reliability" --show-output &
+step test-gpu_module_once 60 "$here/bin/test-gpu_module_once" --show-output &
+if [ -n "$sanitizer" ]; then
   for tool in memcheck racecheck initcheck synccheck; do
-    step "sanitizer-$tool" 120 compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      "$here/bin/test-gpu" --test-threads 1 gpu_every_length_and_offset gpu_special_values gpu_bad_input
+    step "sanitizer-$tool" 200 "$sanitizer" --tool "$tool" --error-exitcode 1 "$here/bin/test-gpu" \
+      gpu_every_kernel_at_edge_lengths gpu_special_values gpu_bad_input gpu_fused &
   done
 else
   echo "compute-sanitizer: not found" >>"$summary"
 fi
-step accuracy 300 "$here/bin/bin-gelu" accuracy --device cuda --f32 all --quiet
-step accuracy-json 300 "$here/bin/bin-gelu" accuracy --device cuda --f32 all --quiet --format json
-step bench 240 "$here/bin/bin-gelu" bench --quiet --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward
-step launch-overhead 60 "$here/bin/bench-launch" --bench
+(
+  step accuracy-json 150 "$here/to" "$out/accuracy.json" "$gelu" accuracy --device cuda --f32 all --quiet --format json
+  step accuracy 150 "$here/to" "$out/accuracy.txt" "$gelu" accuracy --device cuda --f32 all --quiet
+) &
+wait
+flush_logs
+
+# 2. Alone on the GPU, one after another.
+step test-gpu_leaks 60 "$here/bin/test-gpu_leaks" --show-output
+step bench 170 "$here/to" "$out/bench.json" "$gelu" bench --quiet --format json --sizes 12,14,16,18,20,22,24,26,28 \
+  --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward
+flush_logs
 if python3 -c "import torch" 2>/dev/null; then
-  step compare-pytorch 400 python3 "$here/compare_pytorch.py" "$here/bin/bin-gelu" "$out/comparison" --sizes 12,16,20,24,26,28
+  step compare-pytorch 200 env PYTHONUNBUFFERED=1 python3 "$here/compare_pytorch.py" "$gelu" "$out" \
+    --sizes 12,14,16,18,20,22,24,26,28 --ours "$out/bench.json"
+  rm -f "$out/comparison.md"  # rendered again from comparison.json where it lands
 else
   echo "compare-pytorch: no PyTorch" >>"$summary"
 fi
+step launch-overhead 40 "$here/bin/bench-launch" --bench --warm-up-time 1 --measurement-time 3
+flush_logs
+if [ -n "$ncu" ]; then
+  step ncu 100 "$here/to" "$out/ncu.csv" "$ncu" --clock-control none --csv --metrics \
+    gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__warps_active.avg.pct_of_peak_sustained_active,dram__bytes_read.sum,dram__bytes_write.sum \
+    "$gelu" profile --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward \
+    --approx exact,tanh,sigmoid --dtype f32,f16,bf16 --n 67108864 --iters 1
+  step ncu-nvtx-filter 30 "$ncu" --clock-control none --nvtx --nvtx-include "gelu_forward_exact_bf16/" \
+    --metrics gpu__time_duration.sum "$gelu" profile --op forward --dtype bf16 --n 1048576 --iters 3
+else
+  echo "ncu: not found" >>"$summary"
+fi
+nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader 2>&1 |
+  sed 's/^/gpu after: /' >>"$summary"
+flush_logs
 cat "$summary"
+# Steps run in the background set no status here: the summary holds every rc.
+grep -Eq 'rc=[1-9]|not run' "$summary" && status=1
 exit $status
 RUN
-chmod +x "$bundle/run.sh"
+chmod +x "$bundle/run.sh" "$bundle/to"
 du -sh "$bundle"

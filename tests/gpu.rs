@@ -44,9 +44,21 @@ fn gpu_special_values() {
 fn gpu_every_length_and_offset() {
     if let Some(d) = device("gpu_every_length_and_offset") {
         let s = seed("gpu_every_length_and_offset");
-        check_lengths_and_offsets::<f32, _>(&d, s, 300);
-        check_lengths_and_offsets::<f16, _>(&d, s, 300);
-        check_lengths_and_offsets::<bf16, _>(&d, s, 300);
+        check_lengths_and_offsets::<f32, _>(&d, s, &every_length());
+        check_lengths_and_offsets::<f16, _>(&d, s, &every_length());
+        check_lengths_and_offsets::<bf16, _>(&d, s, &every_length());
+    }
+}
+
+/// Every kernel of the flat ops at the lengths that split differently into head,
+/// vectors and tail: the short form of the test above, for the sanitizer runs.
+#[test]
+fn gpu_every_kernel_at_edge_lengths() {
+    if let Some(d) = device("gpu_every_kernel_at_edge_lengths") {
+        let s = seed("gpu_every_kernel_at_edge_lengths");
+        check_lengths_and_offsets::<f32, _>(&d, s, &EDGE_LENGTHS);
+        check_lengths_and_offsets::<f16, _>(&d, s, &EDGE_LENGTHS);
+        check_lengths_and_offsets::<bf16, _>(&d, s, &EDGE_LENGTHS);
     }
 }
 

@@ -33,7 +33,7 @@ fn runners() -> Vec<Host> {
 fn every_length_and_offset_f32() {
     let s = seed("every_length_and_offset_f32");
     for r in runners() {
-        check_lengths_and_offsets::<f32, _>(&r, s, 300);
+        check_lengths_and_offsets::<f32, _>(&r, s, &every_length());
     }
 }
 
@@ -41,7 +41,7 @@ fn every_length_and_offset_f32() {
 fn every_length_and_offset_f16() {
     let s = seed("every_length_and_offset_f16");
     for r in runners() {
-        check_lengths_and_offsets::<f16, _>(&r, s, 300);
+        check_lengths_and_offsets::<f16, _>(&r, s, &every_length());
     }
 }
 
@@ -49,7 +49,7 @@ fn every_length_and_offset_f16() {
 fn every_length_and_offset_bf16() {
     let s = seed("every_length_and_offset_bf16");
     for r in runners() {
-        check_lengths_and_offsets::<bf16, _>(&r, s, 300);
+        check_lengths_and_offsets::<bf16, _>(&r, s, &every_length());
     }
 }
 

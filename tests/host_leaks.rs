@@ -1,14 +1,11 @@
 //! Steady memory over a million host launches. In its own test binary: other tests
 //! allocating at the same time would move the resident size.
 
+mod common;
+
+use common::resident_bytes;
 use gelu_cuda::host::HostRunner;
 use gelu_cuda::Approximation;
-
-fn resident_bytes() -> Option<usize> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
 
 /// A million host launches: resident memory does not grow.
 #[test]

@@ -45,6 +45,13 @@ pub fn seed(test: &str) -> u64 {
     seed
 }
 
+/// This process's resident memory in bytes, where /proc/self/statm exists.
+pub fn resident_bytes() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
 /// The value unwritten outputs keep: a NaN with a payload no kernel produces.
 pub fn poison<T: GeluFloat>() -> T {
     match T::DTYPE {
@@ -345,17 +352,30 @@ pub fn check_special_values<T: GeluFloat, R: Runner>(r: &R) {
     }
 }
 
-/// Every length 0..=max_len at every start offset 0..=8 (x, dy and the output each
-/// at its own offset: equal offsets take the vector path with its scalar head and
-/// tail, unequal ones the all-scalar path), outputs poisoned, every call form. Each
-/// element must equal the all-scalar path's result for its inputs, bit for bit, and
-/// nothing outside the range may change.
-pub fn check_lengths_and_offsets<T: GeluFloat, R: Runner>(r: &R, seed: u64, max_len: usize) {
+/// Every length from 0 to 300: each head, body and tail split of both vector widths.
+pub fn every_length() -> Vec<usize> {
+    (0..=300).collect()
+}
+
+/// Lengths around the vector widths (4 and 8 elements) and the two-vector unroll:
+/// the splits of [`every_length`] in a few launches, for slow runs (the sanitizers).
+pub const EDGE_LENGTHS: [usize; 19] = [
+    0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 257,
+];
+
+/// Each of `lengths` at every start offset 0..=8 (x, dy and the output each at its
+/// own offset: equal offsets take the vector path with its scalar head and tail,
+/// unequal ones the all-scalar path), outputs poisoned, every call form and
+/// approximation. Each element must equal the all-scalar path's result for its
+/// inputs, bit for bit, and nothing outside the range may change.
+pub fn check_lengths_and_offsets<T: GeluFloat, R: Runner>(r: &R, seed: u64, lengths: &[usize]) {
     let mut rng = Rng::new(seed);
-    let cap = max_len + 16;
+    let cap = lengths.iter().max().map_or(0, |m| m + 16);
     let draw = |rng: &mut Rng| T::from_f64_rounded(rng.unit() * 12.0 - 8.0);
-    for call in Call::ALL {
-        let approx = Approximation::ALL[(rng.next_u64() % 3) as usize];
+    for (call, approx) in Call::ALL
+        .into_iter()
+        .flat_map(|c| Approximation::ALL.map(|a| (c, a)))
+    {
         let x: Vec<T> = (0..cap).map(|_| draw(&mut rng)).collect();
         let dy: Vec<T> = (0..cap).map(|_| draw(&mut rng)).collect();
         // expected(d)[j]: the result for x[j] (and dy[j + d]), from a call whose
@@ -382,7 +402,7 @@ pub fn check_lengths_and_offsets<T: GeluFloat, R: Runner>(r: &R, seed: u64, max_
             got[1..=n].to_vec()
         };
         let expected: Vec<Vec<T>> = (0..=8).map(expected).collect();
-        for n in 0..=max_len {
+        for &n in lengths {
             for off in 0..=8usize {
                 let (xo, dyo, oo) = if rng.next_u64() % 4 == 0 {
                     (

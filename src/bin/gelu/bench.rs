@@ -293,53 +293,62 @@ pub fn print_bench(card: &str, rows: &[BenchRow], format: Format) {
 }
 
 fn profile_dtype<T: GeluFloat>(
-    op: Op,
-    approx: Approximation,
-    n: usize,
-    iters: u64,
-) -> Result<f64, String> {
-    let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("profile needs a GPU: {e}"))?;
-    let stream = ctx.new_stream().map_err(drv)?;
-    let mut b = Buffers::<T>::new(&stream, n)?;
-    for i in 0..3 {
-        b.launch(&stream, op, approx, i)
-            .map_err(|e| e.to_string())?;
-    }
-    let name =
-        std::ffi::CString::new(op.kernel_name(approx, T::DTYPE)).expect("no NUL in kernel names");
-    let mut failure = None;
-    let ms = time_ms(&ctx, &stream, iters, |i| {
-        let _range = gelu_cuda::nvtx::Range::new(&name);
-        if let Err(e) = b.launch(&stream, op, approx, i) {
-            failure.get_or_insert(e);
-        }
-    })
-    .map_err(|e| e.to_string())?;
-    match failure {
-        Some(e) => Err(e.to_string()),
-        None => Ok(ms * 1e3 / iters as f64),
-    }
-}
-
-/// Warm-up, then `iters` launches each inside an NVTX range named after its kernel.
-pub fn profile(
-    op: Op,
-    approx: Approximation,
-    dtype: DType,
+    ops: &[Op],
+    approxes: &[Approximation],
     n: usize,
     iters: u64,
 ) -> Result<(), String> {
-    let micros = match dtype {
-        DType::F32 => profile_dtype::<f32>(op, approx, n, iters)?,
-        DType::F16 => profile_dtype::<f16>(op, approx, n, iters)?,
-        DType::BF16 => profile_dtype::<bf16>(op, approx, n, iters)?,
-    };
-    let kernel = op.kernel_name(approx, dtype);
+    let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("profile needs a GPU: {e}"))?;
+    let stream = ctx.new_stream().map_err(drv)?;
+    let mut b = Buffers::<T>::new(&stream, n)?;
     let ranges = if gelu_cuda::nvtx::ENABLED {
         "NVTX range per launch"
     } else {
         "no NVTX ranges: build with --features cli,nvtx"
     };
-    println!("{kernel}: {iters} launches of n = {n}, {micros:.2} us each on average ({ranges})");
+    for &op in ops {
+        for &approx in approxes {
+            for i in 0..3 {
+                b.launch(&stream, op, approx, i)
+                    .map_err(|e| e.to_string())?;
+            }
+            let kernel = op.kernel_name(approx, T::DTYPE);
+            let name = std::ffi::CString::new(kernel).expect("no NUL in kernel names");
+            let mut failure = None;
+            let ms = time_ms(&ctx, &stream, iters, |i| {
+                let _range = gelu_cuda::nvtx::Range::new(&name);
+                if let Err(e) = b.launch(&stream, op, approx, i) {
+                    failure.get_or_insert(e);
+                }
+            })
+            .map_err(|e| e.to_string())?;
+            if let Some(e) = failure {
+                return Err(e.to_string());
+            }
+            let micros = ms * 1e3 / iters as f64;
+            println!(
+                "{kernel}: {iters} launches of n = {n}, {micros:.2} us each on average ({ranges})"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Per (op, approximation, dtype): warm-up, then `iters` launches each inside an
+/// NVTX range named after its kernel.
+pub fn profile(
+    ops: &[Op],
+    approxes: &[Approximation],
+    dtypes: &[DType],
+    n: usize,
+    iters: u64,
+) -> Result<(), String> {
+    for &dtype in dtypes {
+        match dtype {
+            DType::F32 => profile_dtype::<f32>(ops, approxes, n, iters)?,
+            DType::F16 => profile_dtype::<f16>(ops, approxes, n, iters)?,
+            DType::BF16 => profile_dtype::<bf16>(ops, approxes, n, iters)?,
+        }
+    }
     Ok(())
 }

@@ -110,15 +110,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Warm-up, then launches of one kernel each inside an NVTX range named after it
-    /// (build with --features cli,nvtx), for nsys and ncu --nvtx (GPU).
+    /// Per kernel: warm-up, then launches each inside an NVTX range named after the
+    /// kernel (build with --features cli,nvtx), for nsys and ncu --nvtx (GPU). Lists
+    /// run every combination, one buffer set per dtype.
     Profile {
-        #[arg(long, value_enum)]
-        op: Op,
-        #[arg(long, value_enum, default_value_t = Approximation::Exact)]
-        approx: Approximation,
-        #[arg(long, value_enum)]
-        dtype: DType,
+        #[arg(long, value_enum, value_delimiter = ',', required = true)]
+        op: Vec<Op>,
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Approximation::Exact])]
+        approx: Vec<Approximation>,
+        #[arg(long, value_enum, value_delimiter = ',', required = true)]
+        dtype: Vec<DType>,
         /// Elements per launch (outputs).
         #[arg(long, default_value_t = 1 << 26)]
         n: usize,
@@ -278,7 +279,7 @@ fn run(cli: Cli) -> Result<(), String> {
             if n < 16 || iters == 0 {
                 return Err("--n must be at least 16 and --iters at least 1".to_string());
             }
-            bench::profile(op, approx, dtype, n, iters)
+            bench::profile(&op, &approx, &dtype, n, iters)
         }
     }
 }
