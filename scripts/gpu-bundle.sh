@@ -48,8 +48,8 @@ cat >"$bundle/run.sh" <<'RUN'
 #      compute-sanitizer tools on the short GPU tests, the accuracy table over all
 #      fp32 inputs (table and JSON);
 #   2. alone on the GPU, one after another: the million-launch leak test, `gelu bench`
-#      (JSON), the one-run comparison with PyTorch, the launch-overhead bench, Nsight
-#      Compute's DRAM throughput and occupancy per kernel at 2^26 elements.
+#      (JSON), the launch-overhead bench, Nsight Compute's DRAM throughput and
+#      occupancy per kernel at 2^26 elements, the one-run comparison with PyTorch.
 # Every step has a time limit within one overall deadline. Eight files go to $1:
 # summary.txt, logs.txt, accuracy.txt, accuracy.json, bench.json, comparison.json,
 # comparison.png, ncu.csv.
@@ -119,24 +119,23 @@ step test-gpu_leaks 60 "$here/bin/test-gpu_leaks" --show-output
 step bench 170 "$here/to" "$out/bench.json" "$gelu" bench --quiet --format json --sizes 12,14,16,18,20,22,24,26,28 \
   --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward
 flush_logs
+step launch-overhead 40 "$here/bin/bench-launch" --bench --warm-up-time 1 --measurement-time 3
+flush_logs
+if [ -n "$ncu" ]; then
+  step ncu 70 "$here/to" "$out/ncu.csv" "$ncu" --clock-control none --csv --metrics \
+    gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__warps_active.avg.pct_of_peak_sustained_active,dram__bytes_read.sum,dram__bytes_write.sum \
+    "$gelu" profile --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward \
+    --approx exact,tanh,sigmoid --dtype f32,f16,bf16 --n 67108864 --warmup 0 --iters 1
+else
+  echo "ncu: not found" >>"$summary"
+fi
+flush_logs
 if python3 -c "import torch" 2>/dev/null; then
-  step compare-pytorch 200 env PYTHONUNBUFFERED=1 python3 "$here/compare_pytorch.py" "$gelu" "$out" \
+  step compare-pytorch 300 env PYTHONUNBUFFERED=1 python3 "$here/compare_pytorch.py" "$gelu" "$out" \
     --sizes 12,14,16,18,20,22,24,26,28 --ours "$out/bench.json"
   rm -f "$out/comparison.md"  # rendered again from comparison.json where it lands
 else
   echo "compare-pytorch: no PyTorch" >>"$summary"
-fi
-step launch-overhead 40 "$here/bin/bench-launch" --bench --warm-up-time 1 --measurement-time 3
-flush_logs
-if [ -n "$ncu" ]; then
-  step ncu 100 "$here/to" "$out/ncu.csv" "$ncu" --clock-control none --csv --metrics \
-    gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__warps_active.avg.pct_of_peak_sustained_active,dram__bytes_read.sum,dram__bytes_write.sum \
-    "$gelu" profile --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward \
-    --approx exact,tanh,sigmoid --dtype f32,f16,bf16 --n 67108864 --iters 1
-  step ncu-nvtx-filter 30 "$ncu" --clock-control none --nvtx --nvtx-include "gelu_forward_exact_bf16/" \
-    --metrics gpu__time_duration.sum "$gelu" profile --op forward --dtype bf16 --n 1048576 --iters 3
-else
-  echo "ncu: not found" >>"$summary"
 fi
 nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader 2>&1 |
   sed 's/^/gpu after: /' >>"$summary"

@@ -25,9 +25,16 @@ pub fn fatbin() -> &'static [u8] {
 }
 
 const BLOCK: u32 = ffi::GELU_BLOCK_THREADS;
-const OPS: [ffi::gelu_op; 2] = [
+/// The ops launched through the kernel set, in ABI order (the surveys, a validation
+/// tool, load their kernel when asked).
+const OPS: [ffi::gelu_op; 7] = [
     ffi::gelu_op::GELU_OP_FORWARD,
     ffi::gelu_op::GELU_OP_BACKWARD,
+    ffi::gelu_op::GELU_OP_BIAS_FORWARD,
+    ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
+    ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
+    ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
+    ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
 ];
 
 struct Kernel {
@@ -58,7 +65,7 @@ impl KernelSet {
         for op in OPS {
             for approx in Approximation::ALL {
                 for dtype in DType::ALL {
-                    debug_assert_eq!(kernels.len(), index(op, approx, dtype));
+                    assert_eq!(kernels.len(), index(op, approx, dtype), "OPS in ABI order");
                     // SAFETY: the ABI function returns a static string or NULL.
                     let name = unsafe { ffi::gelu_kernel_name(op, approx.abi(), dtype.abi()) };
                     assert!(!name.is_null(), "kernel table lacks a variant");
@@ -511,4 +518,33 @@ pub fn cuda_context(ordinal: usize) -> Result<Arc<CudaContext>, GeluError> {
         return Err(GeluError::NoDevice);
     }
     Ok(CudaContext::new(ordinal)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every op of the ABI before the surveys has its kernels in the set, each at the
+    /// position `index` gives it, and every one is in the fatbin's name table.
+    #[test]
+    fn kernel_set_covers_every_launched_op() {
+        assert_eq!(
+            OPS.len(),
+            ffi::gelu_op::GELU_OP_SURVEY_FORWARD as usize,
+            "an op of the ABI is missing from OPS"
+        );
+        let mut position = 0;
+        for (i, op) in OPS.into_iter().enumerate() {
+            assert_eq!(op as usize, i, "OPS out of ABI order");
+            for approx in Approximation::ALL {
+                for dtype in DType::ALL {
+                    assert_eq!(index(op, approx, dtype), position);
+                    position += 1;
+                    // SAFETY: the ABI function returns a static string or NULL.
+                    let name = unsafe { ffi::gelu_kernel_name(op, approx.abi(), dtype.abi()) };
+                    assert!(!name.is_null(), "{op:?} {approx} {dtype:?} has no kernel");
+                }
+            }
+        }
+    }
 }

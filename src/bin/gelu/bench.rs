@@ -296,6 +296,7 @@ fn profile_dtype<T: GeluFloat>(
     ops: &[Op],
     approxes: &[Approximation],
     n: usize,
+    warmup: u64,
     iters: u64,
 ) -> Result<(), String> {
     let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("profile needs a GPU: {e}"))?;
@@ -308,7 +309,7 @@ fn profile_dtype<T: GeluFloat>(
     };
     for &op in ops {
         for &approx in approxes {
-            for i in 0..3 {
+            for i in 0..warmup {
                 b.launch(&stream, op, approx, i)
                     .map_err(|e| e.to_string())?;
             }
@@ -334,20 +335,21 @@ fn profile_dtype<T: GeluFloat>(
     Ok(())
 }
 
-/// Per (op, approximation, dtype): warm-up, then `iters` launches each inside an
-/// NVTX range named after its kernel.
+/// Per (op, approximation, dtype): `warmup` launches, then `iters` launches each
+/// inside an NVTX range named after its kernel.
 pub fn profile(
     ops: &[Op],
     approxes: &[Approximation],
     dtypes: &[DType],
     n: usize,
+    warmup: u64,
     iters: u64,
 ) -> Result<(), String> {
     for &dtype in dtypes {
         match dtype {
-            DType::F32 => profile_dtype::<f32>(ops, approxes, n, iters)?,
-            DType::F16 => profile_dtype::<f16>(ops, approxes, n, iters)?,
-            DType::BF16 => profile_dtype::<bf16>(ops, approxes, n, iters)?,
+            DType::F32 => profile_dtype::<f32>(ops, approxes, n, warmup, iters)?,
+            DType::F16 => profile_dtype::<f16>(ops, approxes, n, warmup, iters)?,
+            DType::BF16 => profile_dtype::<bf16>(ops, approxes, n, warmup, iters)?,
         }
     }
     Ok(())

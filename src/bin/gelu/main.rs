@@ -125,6 +125,9 @@ enum Command {
         n: usize,
         #[arg(long, default_value_t = 20)]
         iters: u64,
+        /// Launches before the ranges (0 under ncu, which profiles every launch).
+        #[arg(long, default_value_t = 3)]
+        warmup: u64,
     },
 }
 
@@ -275,11 +278,12 @@ fn run(cli: Cli) -> Result<(), String> {
             dtype,
             n,
             iters,
+            warmup,
         } => {
             if n < 16 || iters == 0 {
                 return Err("--n must be at least 16 and --iters at least 1".to_string());
             }
-            bench::profile(&op, &approx, &dtype, n, iters)
+            bench::profile(&op, &approx, &dtype, n, warmup, iters)
         }
     }
 }
