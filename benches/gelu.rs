@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gelu_cuda::cudarc::driver::{CudaContext, CudaStream};
-use gelu_cuda::timing::{random_values, time_ms, Pool};
+use gelu_cuda::timing::{random_buffer, time_ms, Pool};
 use gelu_cuda::{Approximation, GeluFloat, Op};
 use half::{bf16, f16};
 
@@ -31,15 +31,9 @@ fn bench_dtype<T: GeluFloat>(c: &mut Criterion, ctx: &Arc<CudaContext>, stream: 
     for log2 in sizes() {
         let n = 1usize << log2;
         let pool = Pool::new(n, elem);
-        let x = stream
-            .clone_htod(&random_values::<T>(pool.len(), 1))
-            .expect("upload");
-        let dy = stream
-            .clone_htod(&random_values::<T>(pool.len(), 2))
-            .expect("upload");
-        let mut out = stream
-            .clone_htod(&random_values::<T>(pool.len(), 3))
-            .expect("upload");
+        let x = random_buffer::<T>(stream, pool.len(), 1).expect("upload");
+        let dy = random_buffer::<T>(stream, pool.len(), 2).expect("upload");
+        let mut out = random_buffer::<T>(stream, pool.len(), 3).expect("upload");
         let mut group = c.benchmark_group(format!("{}/2^{log2}", T::DTYPE.name()));
         group
             .sample_size(20)

@@ -9,7 +9,7 @@
 //! let stream = ctx.new_stream()?;
 //! let n = 1 << 20;
 //! let pool = timing::Pool::new(n, 4);
-//! let x = stream.clone_htod(&timing::random_values::<f32>(pool.len(), 1))?;
+//! let x = timing::random_buffer::<f32>(&stream, pool.len(), 1)?;
 //! let mut y = stream.alloc_zeros::<f32>(pool.len())?;
 //! let ms = timing::time_ms(&ctx, &stream, 100, |i| {
 //!     let w = pool.window(i);
@@ -24,7 +24,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use cudarc::driver::sys::CUevent_flags;
-use cudarc::driver::{CudaContext, CudaStream};
+use cudarc::driver::{CudaContext, CudaSlice, CudaStream};
 
 use crate::{GeluError, GeluFloat};
 
@@ -77,6 +77,43 @@ pub fn random_values<T: GeluFloat>(len: usize, seed: u64) -> Vec<T> {
             T::from_f64_rounded(if v == 0.0 { 0.5 } else { v })
         })
         .collect()
+}
+
+/// Values drawn on the host for [`random_buffer`]; the rest of the buffer repeats them.
+pub const RANDOM_BLOCK: usize = 1 << 22;
+
+/// A device buffer of `len` (at least 1) values from [`random_values`]: one block of
+/// [`RANDOM_BLOCK`] values drawn on the host, repeated on the device by doubling
+/// copies, so that gigabytes fill in milliseconds. Repeats do not help the cache,
+/// which keys on addresses, not contents.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// let stream = gelu_cuda::cuda_context(0)?.default_stream();
+/// let x = gelu_cuda::timing::random_buffer::<f32>(&stream, 1 << 28, 1)?;
+/// assert_eq!(x.len(), 1 << 28);
+/// # Ok(()) }
+/// ```
+pub fn random_buffer<T: GeluFloat>(
+    stream: &Arc<CudaStream>,
+    len: usize,
+    seed: u64,
+) -> Result<CudaSlice<T>, GeluError> {
+    let block = len.clamp(1, RANDOM_BLOCK);
+    // SAFETY: every element is written below before the buffer is returned.
+    let mut buf = unsafe { stream.alloc::<T>(len.max(1)) }?;
+    stream.memcpy_htod(
+        &random_values::<T>(block, seed),
+        &mut buf.slice_mut(0..block),
+    )?;
+    let mut filled = block;
+    while filled < len {
+        let k = filled.min(len - filled);
+        let (done, mut rest) = buf.split_at_mut(filled);
+        stream.memcpy_dtod(&done.slice(0..k), &mut rest.slice_mut(0..k))?;
+        filled += k;
+    }
+    Ok(buf)
 }
 
 /// Milliseconds of device time `iters` calls of `launch(i)` take on `stream`,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use gelu_cuda::cudarc::driver::{CudaContext, CudaSlice, CudaStream};
-use gelu_cuda::timing::{median, random_values, time_ms, Pool};
+use gelu_cuda::timing::{median, random_buffer, random_values, time_ms, Pool};
 use gelu_cuda::{Approximation, DType, GeluError, GeluFloat, Op};
 use half::{bf16, f16};
 
@@ -34,11 +34,7 @@ impl<T: GeluFloat> Buffers<T> {
     /// Operands for ops of `n` output elements; windows hold 2n (GeGLU's input).
     fn new(stream: &Arc<CudaStream>, n: usize) -> Result<Self, String> {
         let pool = Pool::new(2 * n, std::mem::size_of::<T>());
-        let up = |seed| {
-            stream
-                .clone_htod(&random_values::<T>(pool.len(), seed))
-                .map_err(drv)
-        };
+        let up = |seed| random_buffer::<T>(stream, pool.len(), seed).map_err(|e| e.to_string());
         let cols = COLS.min(n);
         Ok(Self {
             n,
@@ -171,7 +167,7 @@ fn bench_dtype<T: GeluFloat>(
     ops: &[Op],
     approxes: &[Approximation],
     progress: &Progress,
-    rows: &mut Vec<BenchRow>,
+    emit: &mut dyn FnMut(BenchRow),
 ) -> Result<(), String> {
     let elem = std::mem::size_of::<T>() as f64;
     for &log2 in sizes {
@@ -183,7 +179,7 @@ fn bench_dtype<T: GeluFloat>(
             for &approx in approxes {
                 let micros = measure(ctx, stream, &mut |i| b.launch(stream, op, approx, i))?;
                 let gbps = op.elements_moved() as f64 * n as f64 * elem / micros / 1e3;
-                rows.push(BenchRow {
+                emit(BenchRow {
                     dtype: T::DTYPE,
                     log2,
                     op,
@@ -199,95 +195,124 @@ fn bench_dtype<T: GeluFloat>(
     Ok(())
 }
 
+/// Times every (dtype, size, op, approximation) and prints each row as it is
+/// measured, so that a run stopped early keeps what it measured.
 pub fn bench(
     sizes: &[u32],
     dtypes: &[DType],
     ops: &[Op],
     approxes: &[Approximation],
+    format: Format,
     progress: &Progress,
-) -> Result<(String, Vec<BenchRow>), String> {
+) -> Result<(), String> {
     let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("bench needs a GPU: {e}"))?;
     let stream = ctx.new_stream().map_err(drv)?;
-    let name = ctx.name().unwrap_or_default();
+    let mut printer = Printer::new(&ctx.name().unwrap_or_default(), format);
     let bar = progress.bar(
         (sizes.len() * dtypes.len() * ops.len() * approxes.len()) as u64,
         "bench",
     );
-    let mut rows = Vec::new();
+    let emit = &mut |r: BenchRow| printer.row(&r);
     for &dtype in dtypes {
         match dtype {
-            DType::F32 => bench_dtype::<f32>(&ctx, &stream, sizes, ops, approxes, &bar, &mut rows)?,
-            DType::F16 => bench_dtype::<f16>(&ctx, &stream, sizes, ops, approxes, &bar, &mut rows)?,
-            DType::BF16 => {
-                bench_dtype::<bf16>(&ctx, &stream, sizes, ops, approxes, &bar, &mut rows)?
-            }
+            DType::F32 => bench_dtype::<f32>(&ctx, &stream, sizes, ops, approxes, &bar, emit)?,
+            DType::F16 => bench_dtype::<f16>(&ctx, &stream, sizes, ops, approxes, &bar, emit)?,
+            DType::BF16 => bench_dtype::<bf16>(&ctx, &stream, sizes, ops, approxes, &bar, emit)?,
         }
     }
     progress.finish();
-    Ok((name, rows))
+    printer.finish();
+    Ok(())
 }
 
-pub fn print_bench(card: &str, rows: &[BenchRow], format: Format) {
-    match format {
-        Format::Json => {
-            let items: Vec<String> = rows
-                .iter()
-                .map(|r| {
-                    format!(
-                        "  {{\"dtype\": \"{}\", \"n\": {}, \"op\": \"{}\", \"approximation\": \"{}\", \"median_us\": {:.3}, \"gbps\": {:.1}, \"copy_gbps\": {:.1}, \"of_copy\": {:.4}}}",
-                        r.dtype,
-                        1u64 << r.log2,
-                        r.op,
-                        r.approx,
-                        r.micros,
-                        r.gbps,
-                        r.copy_gbps,
-                        r.gbps / r.copy_gbps
-                    )
-                })
-                .collect();
-            println!(
-                "{{\"card\": \"{}\", \"rows\": [\n{}\n]}}",
-                card.replace('"', "'"),
-                items.join(",\n")
-            );
+/// Prints rows one at a time: the header before the first, the JSON closing after
+/// the last (a JSON document cut short ends after a complete row).
+struct Printer {
+    card: String,
+    format: Format,
+    rows: usize,
+}
+
+impl Printer {
+    fn new(card: &str, format: Format) -> Self {
+        let card = card.to_string();
+        Self {
+            card,
+            format,
+            rows: 0,
         }
-        Format::Csv => {
-            println!("dtype,n,op,approximation,median_us,gbps,copy_gbps,of_copy");
-            for r in rows {
+    }
+
+    fn header(&self) {
+        match self.format {
+            Format::Json => println!(
+                "{{\"card\": \"{}\", \"rows\": [",
+                self.card.replace('"', "'")
+            ),
+            Format::Csv => println!("dtype,n,op,approximation,median_us,gbps,copy_gbps,of_copy"),
+            Format::Table => {
+                println!("{}: median device time (CUDA events), GB/s counting the bytes each op must move,", self.card);
                 println!(
-                    "{},{},{},{},{:.3},{:.1},{:.1},{:.4}",
-                    r.dtype,
-                    1u64 << r.log2,
-                    r.op,
-                    r.approx,
-                    r.micros,
-                    r.gbps,
-                    r.copy_gbps,
-                    r.gbps / r.copy_gbps
+                    "and the share of a device-to-device copy's GB/s measured in the same run"
+                );
+                println!(
+                    "{:<5} {:>6} {:<15} {:<8} {:>11} {:>9} {:>9} {:>8}",
+                    "dtype", "n", "op", "approx", "median us", "GB/s", "copy", "of copy"
                 );
             }
         }
-        Format::Table => {
-            println!("{card}: median device time (CUDA events), GB/s counting the bytes each op must move,");
-            println!("and the share of a device-to-device copy's GB/s measured in the same run");
-            println!(
-                "{:<5} {:>6} {:<15} {:<8} {:>11} {:>9} {:>9} {:>8}",
-                "dtype", "n", "op", "approx", "median us", "GB/s", "copy", "of copy"
-            );
-            for r in rows {
-                println!(
-                    "{:<5} {:>6} {:<15} {:<8} {:>11.2} {:>9.1} {:>9.1} {:>7.1}%",
-                    r.dtype.name(),
-                    format!("2^{}", r.log2),
-                    r.op.name(),
-                    r.approx.name(),
-                    r.micros,
-                    r.gbps,
-                    r.copy_gbps,
-                    100.0 * r.gbps / r.copy_gbps
-                );
-            }
+    }
+
+    fn row(&mut self, r: &BenchRow) {
+        if self.rows == 0 {
+            self.header();
+        }
+        let share = r.gbps / r.copy_gbps;
+        match self.format {
+            Format::Json => println!(
+                "{}  {{\"dtype\": \"{}\", \"n\": {}, \"op\": \"{}\", \"approximation\": \"{}\", \"median_us\": {:.3}, \"gbps\": {:.1}, \"copy_gbps\": {:.1}, \"of_copy\": {:.4}}}",
+                if self.rows == 0 { "" } else { "," },
+                r.dtype,
+                1u64 << r.log2,
+                r.op,
+                r.approx,
+                r.micros,
+                r.gbps,
+                r.copy_gbps,
+                share
+            ),
+            Format::Csv => println!(
+                "{},{},{},{},{:.3},{:.1},{:.1},{:.4}",
+                r.dtype,
+                1u64 << r.log2,
+                r.op,
+                r.approx,
+                r.micros,
+                r.gbps,
+                r.copy_gbps,
+                share
+            ),
+            Format::Table => println!(
+                "{:<5} {:>6} {:<15} {:<8} {:>11.2} {:>9.1} {:>9.1} {:>7.1}%",
+                r.dtype.name(),
+                format!("2^{}", r.log2),
+                r.op.name(),
+                r.approx.name(),
+                r.micros,
+                r.gbps,
+                r.copy_gbps,
+                100.0 * share
+            ),
+        }
+        self.rows += 1;
+    }
+
+    fn finish(&self) {
+        if self.rows == 0 {
+            self.header();
+        }
+        if let Format::Json = self.format {
+            println!("]}}");
         }
     }
 }

@@ -268,9 +268,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     "--sizes takes log2 element counts from 4 to 31, got {s}"
                 ));
             }
-            let (card, rows) = bench::bench(&sizes, &dtype, &op, &approx, &progress)?;
-            bench::print_bench(&card, &rows, format);
-            Ok(())
+            bench::bench(&sizes, &dtype, &op, &approx, format, &progress)
         }
         Command::Profile {
             op,
