@@ -53,7 +53,7 @@ typedef struct gelu_host_launch {
  * a stride of 0 repeats one row (a bias). The roles, by op:
  *   BIAS_FORWARD    in {x, b}         out {y, pre or NULL}
  *   BIAS_BACKWARD   in {pre, dy}      out {dx}    partial[chunk * cols + c], chunk_rows
- *   DBIAS_REDUCE    partial           out {db}    rows = number of chunks
+ *   DBIAS_REDUCE    partial           out {sums}  sums[c] = sum over k < rows of partial[k * cols + c]
  *   GEGLU_FORWARD   in {a, g}         out {out}
  *   GEGLU_BACKWARD  in {a, g, dout}   out {da, dg} */
 typedef struct gelu_rows_args {

@@ -88,12 +88,17 @@ GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthre
     }
 }
 
-// Bias gradient, stage 2: db[c] = the chunk sums of column c, added in chunk order.
+// Bias gradient, stages 2 and 3: out[c] = sum over k < rows of partial[k * cols + c],
+// in k order. Run once over the chunk sums viewed as [chunks / groups, groups * cols]
+// (giving the group sums, in f32) and once over the group sums (giving db); see
+// plan_bias_backward. Unrolled so that a thread's loads are all in flight before the
+// first add; the adds keep their order.
 template <class T>
 GELU_HD void dbias_reduce(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
     T* db = static_cast<T*>(a.out[0]);
     for (uint64_t c = tid; c < a.cols; c += nthreads) {
         float s = 0.0f;
+#pragma unroll 8
         for (uint64_t k = 0; k < a.rows; ++k) s += a.partial[k * a.cols + c];
         db[c] = to_storage<T>(s);
     }

@@ -163,21 +163,22 @@ macro_rules! output {
 
 pub(crate) use {input, output};
 
-/// Launches kernel (op, approx, T) with `blocks(resident blocks)` blocks.
+/// Launches kernel (op, approx, dtype) with `blocks(resident blocks)` blocks.
 ///
 /// # Safety
 /// `params` must match the kernel's signature, and the buffers it points to must
 /// hold what the kernel touches and stay alive and ordered on `stream` (the callers
 /// hold their guards across this call).
-unsafe fn launch_on<T: GeluFloat>(
+unsafe fn launch_on(
     stream: &CudaStream,
     op: ffi::gelu_op,
     approx: Approximation,
+    dtype: DType,
     blocks: impl FnOnce(u32) -> u32,
     params: &mut [*mut c_void],
 ) -> Result<(), GeluError> {
     let set = kernel_set(stream.context())?;
-    let kernel = &set.kernels[index(op, approx, T::DTYPE)];
+    let kernel = &set.kernels[index(op, approx, dtype)];
     let grid = blocks(kernel.resident_blocks);
     stream.context().bind_to_thread()?;
     result::launch_kernel(
@@ -202,10 +203,11 @@ fn launch<T: GeluFloat>(
     // SAFETY: `params` are pointers of T's buffers, which the callers checked to hold
     // n elements, then n as u64: the flat kernels' signature.
     unsafe {
-        launch_on::<T>(
+        launch_on(
             stream,
             op,
             approx,
+            T::DTYPE,
             |resident| grid_blocks(n, elem, resident),
             params,
         )
@@ -223,9 +225,19 @@ pub(crate) fn launch_rows<T: GeluFloat>(
         return Ok(());
     }
     let blocks = |resident: u32| call.items.div_ceil(BLOCK as u64).clamp(1, resident as u64) as u32;
+    let dtype = call.dtype.unwrap_or(T::DTYPE);
     // SAFETY: the kernel takes one gelu_rows_args by value; its pointers are device
     // addresses of buffers the plan validated against the shape.
-    unsafe { launch_on::<T>(stream, call.op, approx, blocks, &mut [arg(&call.args)]) }
+    unsafe {
+        launch_on(
+            stream,
+            call.op,
+            approx,
+            dtype,
+            blocks,
+            &mut [arg(&call.args)],
+        )
+    }
 }
 
 /// Runs the fp32 accuracy survey kernel for (op, approx) over the bit patterns

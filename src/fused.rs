@@ -8,11 +8,13 @@
 //!   cuBLASLt calls GELU_AUX_BIAS); for fp32 that is `s` itself.
 //! - [`bias_gelu_backward`]: `dx = dy GELU'(pre)` at the *stored* `pre`, and
 //!   `db = Σ_rows dx`, summed in f32 from the unrounded `dx`: per column, rows are
-//!   added in order within fixed chunks of rows, then the chunk sums in order. The
-//!   chunking ([`bias_gelu_backward_chunk_rows`]) depends only on `(rows, cols)`, so
-//!   `db` is bit-identical on every run,
-//!   stream and device, and on the host path. The error of `db` is at most
-//!   `(chunk_rows + chunks) 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding.
+//!   added in order within fixed chunks of rows; the chunk sums are added in order
+//!   within `groups` interleaved groups (chunk k in group k mod groups), then the group
+//!   sums in order. Chunks and groups ([`bias_gelu_backward_chunk_rows`]) depend only
+//!   on `(rows, cols)`, so `db` is bit-identical on every run, stream and device, and
+//!   on the host path. The error of `db` is at most
+//!   `(chunk_rows + chunks) 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding
+//!   (the chain of additions behind any one sum is at most `chunk_rows + chunks`).
 //! - GeGLU, `out = GELU(a) g`: from one buffer of `[rows, 2H]` whose first half of
 //!   each row is `a` and second half `g` (PyTorch's `a, g = x.chunk(2, dim=-1);
 //!   F.gelu(a) * g`), or from two buffers. The backward gives `da = dout g GELU'(a)`
@@ -44,13 +46,15 @@ use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 
 use crate::device::{input, launch_rows, output};
 use crate::error::{check_len, matrix_rows};
-use crate::{ffi, Approximation, GeluError, GeluFloat};
+use crate::{ffi, Approximation, DType, GeluError, GeluFloat};
 
 /// One launch of a row-structured kernel: the op, its operands, its work items.
 pub(crate) struct RowsCall {
     pub op: ffi::gelu_op,
     pub args: ffi::gelu_rows_args,
     pub items: u64,
+    /// The kernel of this dtype instead of the op's own (the f32 group sums).
+    pub dtype: Option<DType>,
 }
 
 /// An operand as (address, length in elements).
@@ -97,13 +101,28 @@ pub fn bias_gelu_backward_chunk_rows(rows: usize, cols: usize) -> usize {
     rows.div_ceil(chunks).max(1)
 }
 
-/// Floats of workspace [`bias_gelu_backward`] needs for a `rows` x `cols` gradient.
+/// How many groups the chunk sums are added in before the group sums are: the
+/// largest divisor of `chunks` not above its square root, so that each of the two
+/// reduction launches adds few terms per thread over many threads (a single level
+/// left 4096 threads each waiting out hundreds of loads in a row: 32 us on an H200).
+fn reduce_groups(chunks: usize) -> usize {
+    (1..=chunks)
+        .take_while(|g| g * g <= chunks)
+        .filter(|g| chunks % g == 0)
+        .last()
+        .unwrap_or(1)
+}
+
+/// Floats of workspace [`bias_gelu_backward`] needs for a `rows` x `cols` gradient:
+/// the chunk sums, and the group sums where there is more than one group.
 ///
 /// ```
 /// assert!(gelu_cuda::bias_gelu_backward_workspace_len(4096, 1024) >= 1024);
 /// ```
 pub fn bias_gelu_backward_workspace_len(rows: usize, cols: usize) -> usize {
-    rows.div_ceil(bias_gelu_backward_chunk_rows(rows, cols)) * cols
+    let chunks = rows.div_ceil(bias_gelu_backward_chunk_rows(rows, cols));
+    let groups = reduce_groups(chunks);
+    (chunks + if groups > 1 { groups } else { 0 }) * cols
 }
 
 pub(crate) fn plan_bias_forward(
@@ -131,10 +150,15 @@ pub(crate) fn plan_bias_forward(
         op: ffi::gelu_op::GELU_OP_BIAS_FORWARD,
         args: a,
         items: x.1 as u64,
+        dtype: None,
     })
 }
 
-/// The two stages of the bias gradient.
+/// The stages of the bias gradient: partial sums per chunk, then (where there is more
+/// than one group) the group sums, each in f32, then db. The middle launch reads the
+/// chunk sums as a matrix of `chunks / groups` rows of `groups * cols` columns, so
+/// column `g * cols + c` adds the chunks `g, g + groups, ...` of column c: the
+/// reduction kernel of f32 serves it unchanged.
 pub(crate) fn plan_bias_backward(
     pre: Operand,
     dy: Operand,
@@ -142,7 +166,7 @@ pub(crate) fn plan_bias_backward(
     db: Operand,
     workspace: Operand,
     cols: usize,
-) -> Result<[RowsCall; 2], GeluError> {
+) -> Result<[RowsCall; 3], GeluError> {
     let rows = matrix_rows("pre", pre.1, cols)?;
     check_len("dy", pre.1, dy.1)?;
     check_len("dx", pre.1, dx.1)?;
@@ -161,19 +185,41 @@ pub(crate) fn plan_bias_backward(
     partial.out = [ptr_mut(dx.0), std::ptr::null_mut()];
     partial.partial = ptr_mut(workspace.0) as *mut f32;
     partial.chunk_rows = chunk_rows as u64;
-    let mut reduce = args(chunks, cols);
+    let groups = reduce_groups(chunks);
+    let group_sums = if groups > 1 {
+        // The group sums follow the chunk sums in the workspace.
+        partial.partial.wrapping_add(chunks * cols)
+    } else {
+        partial.partial
+    };
+    let mut by_group = args(chunks / groups, groups * cols);
+    by_group.out = [group_sums as *mut std::ffi::c_void, std::ptr::null_mut()];
+    by_group.partial = partial.partial;
+    let mut reduce = args(if groups > 1 { groups } else { chunks }, cols);
     reduce.out = [ptr_mut(db.0), std::ptr::null_mut()];
-    reduce.partial = partial.partial;
+    reduce.partial = group_sums;
     Ok([
         RowsCall {
             op: ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
             args: partial,
             items: (chunks * cols) as u64,
+            dtype: None,
+        },
+        RowsCall {
+            op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
+            args: by_group,
+            items: if groups > 1 {
+                (groups * cols) as u64
+            } else {
+                0
+            },
+            dtype: Some(DType::F32),
         },
         RowsCall {
             op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
             args: reduce,
             items: cols as u64,
+            dtype: None,
         },
     ])
 }
@@ -205,6 +251,7 @@ pub(crate) fn plan_geglu_forward(
         op: ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
         args: a,
         items: out.1 as u64,
+        dtype: None,
     })
 }
 
@@ -223,6 +270,7 @@ pub(crate) fn plan_geglu_forward_split(
         op: ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
         args: a,
         items: a_.1 as u64,
+        dtype: None,
     })
 }
 
@@ -248,6 +296,7 @@ pub(crate) fn plan_geglu_backward(
         op: ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
         args: a,
         items: dout.1 as u64,
+        dtype: None,
     })
 }
 
@@ -269,6 +318,7 @@ pub(crate) fn plan_geglu_backward_split(
         op: ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
         args: a,
         items: a_.1 as u64,
+        dtype: None,
     })
 }
 

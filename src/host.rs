@@ -200,13 +200,14 @@ impl HostRunner {
         });
         let args = &SharedArgs(call.args);
         let op = call.op;
+        let dtype = call.dtype.unwrap_or(T::DTYPE).abi();
         let items = call.items.min(usize::MAX as u64) as usize;
         self.run(items, threads, |launch| {
             let args = args.get();
             // SAFETY: the plan checked every operand's length against the shape; the
             // kernel writes each output element (and each partial sum) from exactly
             // one emulated thread, so the workers' writes are disjoint.
-            unsafe { ffi::gelu_host_rows(op, approx.abi(), T::DTYPE.abi(), args, launch) }
+            unsafe { ffi::gelu_host_rows(op, approx.abi(), dtype, args, launch) }
         });
     }
 

@@ -121,3 +121,49 @@ fn shape_errors_are_typed() {
         .unwrap();
     assert_eq!(db, [0.0; 4]);
 }
+
+/// The bias gradient's summation order as the docs state it, replayed in Rust on the
+/// fp32 dx (which is the kernel's unrounded value): chunk sums in row order, the
+/// chunk sums by interleaved groups, the group sums in order. Bit for bit, for
+/// shapes with one group and with several.
+#[test]
+fn bias_gradient_follows_the_stated_order() {
+    let mut rng = common::Rng::new(seed("bias_gradient_follows_the_stated_order"));
+    for (rows, cols) in [(19 * 16, 8), (4096, 64), (1000, 24), (3, 5)] {
+        let pre: Vec<f32> = (0..rows * cols)
+            .map(|_| (rng.unit() * 14.0 - 9.0) as f32)
+            .collect();
+        let dy: Vec<f32> = (0..rows * cols)
+            .map(|_| (rng.unit() * 4.0 - 2.0) as f32)
+            .collect();
+        let (mut dx, mut db) = (vec![0.0f32; rows * cols], vec![0.0f32; cols]);
+        HostRunner::new()
+            .bias_gelu_backward(Approximation::Exact, &pre, &dy, &mut dx, &mut db)
+            .unwrap();
+        let chunk_rows = gelu_cuda::bias_gelu_backward_chunk_rows(rows, cols);
+        let chunks = rows.div_ceil(chunk_rows);
+        let groups = (1..=chunks)
+            .take_while(|g| g * g <= chunks)
+            .filter(|g| chunks % g == 0)
+            .last()
+            .unwrap();
+        for c in 0..cols {
+            let chunk_sum = |k: usize| {
+                (k * chunk_rows..rows.min((k + 1) * chunk_rows))
+                    .fold(0.0f32, |s, r| s + dx[r * cols + c])
+            };
+            let group_sum = |g: usize| {
+                (g..chunks)
+                    .step_by(groups)
+                    .fold(0.0f32, |s, k| s + chunk_sum(k))
+            };
+            let want = (0..groups).fold(0.0f32, |s, g| s + group_sum(g));
+            assert_eq!(
+                db[c].to_bits(),
+                want.to_bits(),
+                "{rows}x{cols} ({chunks} chunks, {groups} groups) column {c}: {} vs {want}",
+                db[c]
+            );
+        }
+    }
+}
