@@ -8,8 +8,8 @@ Usage: compare_pytorch.py GELU_BINARY OUTDIR [--sizes 12,14,...,28] [--ours BENC
        compare_pytorch.py --render OUTDIR/comparison.json OUTDIR
 
 With --ours, gelu-cuda's rows come from a `gelu bench --format json` run of the same
-session instead of a new one. Writes OUTDIR/comparison.json after each stage (so a
-run stopped early keeps what it measured), then OUTDIR/comparison.md and, where
+session instead of a new one. Writes OUTDIR/comparison.json after each dtype and
+size (so a run stopped early keeps what it measured), then OUTDIR/comparison.md and, where
 matplotlib is installed, OUTDIR/comparison.png (GB/s against size, one line per
 implementation, the copy as the ceiling); --render writes those two from a JSON file.
 Timing: CUDA events around batches of launches, medians of 7 batches, inputs random
@@ -61,8 +61,7 @@ def time_us(fn, windows):
     return median([batch(iters) for _ in range(7)])
 
 
-def torch_rows(sizes):
-    rows = []
+def torch_rows(sizes, rows, flush):
     for dname, tname in DTYPES.items():
         dtype = getattr(torch, tname)
         elem = torch.tensor([], dtype=dtype).element_size()
@@ -95,16 +94,15 @@ def torch_rows(sizes):
                         print(f"{impl} {dname} 2^{log2} {aname}: {e}", file=sys.stderr)
             del x, dy, out
             torch.cuda.empty_cache()
-    return rows
+            flush()
 
 
 COLS = 4096  # the matrix ops' row length, as in `gelu bench`
 
 
-def fused_rows(sizes):
+def fused_rows(sizes, rows, flush):
     """PyTorch's unfused sequences for the fused ops (eager), and torch.compile's
     fusion of the same, timed like the plain ops. Bytes as gelu-cuda counts them."""
-    rows = []
     for dname, tname in DTYPES.items():
         dtype = getattr(torch, tname)
         elem = torch.tensor([], dtype=dtype).element_size()
@@ -148,7 +146,7 @@ def fused_rows(sizes):
                             print(f"{impl} {op} {dname} 2^{log2} {aname}: {e}", file=sys.stderr)
             del x, x2, dy, b
             torch.cuda.empty_cache()
-    return rows
+            flush()
 
 
 def ours(gelu, sizes, bench_json=None):
@@ -250,11 +248,12 @@ def main():
                             capture_output=True, text=True).stdout.strip()
     stamp = dict(card=card, driver=driver, date=datetime.date.today().isoformat(), torch=torch.__version__,
                  command=" ".join(sys.argv))
-    write_json(outdir, stamp, rows)
-    rows += torch_rows(sizes)
-    write_json(outdir, stamp, rows)
-    rows += fused_rows(sizes)
-    write_json(outdir, stamp, rows)
+    def flush():  # after each (dtype, size)
+        write_json(outdir, stamp, rows)
+
+    flush()
+    torch_rows(sizes, rows, flush)
+    fused_rows(sizes, rows, flush)
     render(dict(stamp, rows=rows), outdir)
 
 

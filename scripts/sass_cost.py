@@ -3,9 +3,10 @@
 
 Compiles one probe kernel per (approximation, flavour, direction) that loads one
 float, applies the functor and stores the result, and counts the instructions up to
-the first EXIT (the main path; out-of-line slow paths such as a division's rare
-branch are not counted), minus those of a probe that does one multiplication instead
-(loads, stores, indexing, and that one instruction).
+the first EXIT (out-of-line slow paths such as a division's rare branch are not
+counted), minus those of a probe that does one multiplication instead (loads,
+stores, indexing, and that one instruction). "longest path" leaves out the shorter side
+of each if/else (the fast flavour's branch near the root of GELU').
 Also counts MUFU (special function unit) instructions, which issue once but occupy
 their own pipe.
 
@@ -49,31 +50,55 @@ def main():
         subprocess.run([tool("nvcc"), "-cubin", "-O3", "-fmad=false", "-std=c++17", "-arch=sm_90",
                         "-I", os.path.join(ROOT, "cuda"), "-o", cubin, src], check=True)
         sass = subprocess.run([tool("cuobjdump"), "-sass", cubin], check=True, capture_output=True, text=True).stdout
-    counts = {}
-    current, done = None, False
+    listing = {}
+    current = None
     for line in sass.splitlines():
         m = re.search(r"Function : (\S+)", line)
         if m:
-            current, done = m.group(1), False
-            counts[current] = [0, 0]
+            current = m.group(1)
+            listing[current] = []
             continue
-        m = re.match(r"\s+/\*[0-9a-f]{4,5}\*/\s+(@!?U?P\w+\s+)?([A-Z0-9_.]+)", line)
-        if m and current and not done:
-            op = m.group(2)
-            if op == "EXIT":
-                done = True
-            elif op != "NOP":
-                counts[current][0] += 1
-                counts[current][1] += op.startswith("MUFU")
+        m = re.match(r"\s+/\*([0-9a-f]{4,5})\*/\s+(@!?U?P\w+\s+)?([A-Z0-9_.]+)\s*([^;]*);", line)
+        if m and current:
+            listing[current].append((int(m.group(1), 16), bool(m.group(2)), m.group(3), m.group(4)))
+    counts = {name: cost(ins) for name, ins in listing.items()}
     # The identity probes multiply once: their count less one is the overhead.
     base = {"fwd": counts["identity_fwd"][0] - 1, "bwd": counts["identity_bwd"][0] - 1}
-    print(f"{'functor':28} {'instructions/element':>22} {'of which MUFU':>14}")
+    print(f"{'functor':28} {'to EXIT':>8} {'longest path':>13} {'of which MUFU':>14}")
     for name in sorted(counts):
         if name.startswith("identity"):
             continue
-        n, mufu = counts[name]
-        print(f"{name:28} {n - base[name[:3]]:>22} {mufu:>14}")
+        total, main, mufu = counts[name]
+        b = base[name[:3]]
+        print(f"{name:28} {total - b:>8} {main - b:>13} {mufu:>14}")
 
+
+def cost(ins):
+    """(instructions up to the first EXIT, the same less the shorter side of each
+    if/else, MUFU count). An if/else shows as a predicated forward branch to T
+    whose fall-through side ends in an unconditional branch just before T."""
+    body = []
+    for addr, predicated, op, args in ins:
+        if op == "EXIT":
+            break
+        if op != "NOP":
+            body.append((addr, predicated, op, args))
+    total = len(body)
+    mufu = sum(op.startswith("MUFU") for _, _, op, _ in body)
+    at = {addr: i for i, (addr, _, _, _) in enumerate(body)}
+    main = total
+    for i, (addr, predicated, op, args) in enumerate(body):
+        if op != "BRA" or not predicated:
+            continue
+        target = int(args.split()[-1], 16)
+        j = at.get(target)
+        if j is None or j <= i or body[j - 1][2] != "BRA" or body[j - 1][1]:
+            continue
+        join = at.get(int(body[j - 1][3].split()[-1], 16))
+        if join is None or join <= j:
+            continue
+        main -= min(j - i - 1, join - j)
+    return total, main, mufu
 
 if __name__ == "__main__":
     sys.exit(main())
