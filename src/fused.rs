@@ -10,7 +10,8 @@
 //!   `db = Σ_rows dx`, summed in f32 from the unrounded `dx`: per column, rows are
 //!   added in order within fixed chunks of rows; the chunk sums are added in order
 //!   within `groups` interleaved groups (chunk k in group k mod groups), then the group
-//!   sums in order. Chunks and groups ([`bias_gelu_backward_chunk_rows`]) depend only
+//!   sums in order. Chunks and groups ([`bias_gelu_backward_chunk_rows`],
+//!   [`bias_gelu_backward_groups`]) depend only
 //!   on `(rows, cols)`, so `db` is bit-identical on every run, stream and device, and
 //!   on the host path. The error of `db` is at most
 //!   `(chunk_rows + chunks) 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding
@@ -101,16 +102,52 @@ pub fn bias_gelu_backward_chunk_rows(rows: usize, cols: usize) -> usize {
     rows.div_ceil(chunks).max(1)
 }
 
-/// How many groups the chunk sums are added in before the group sums are: the
-/// largest divisor of `chunks` not above its square root, so that each of the two
-/// reduction launches adds few terms per thread over many threads (a single level
-/// left 4096 threads each waiting out hundreds of loads in a row: 32 us on an H200).
-fn reduce_groups(chunks: usize) -> usize {
-    (1..=chunks)
-        .take_while(|g| g * g <= chunks)
-        .filter(|g| chunks % g == 0)
-        .last()
-        .unwrap_or(1)
+/// How many interleaved groups [`bias_gelu_backward`] adds the chunk sums in before
+/// it adds the group sums (module docs): the largest divisor of the chunk count not
+/// above its square root, so that each of the two reduction launches adds few terms
+/// per thread over many threads (a single level left 4096 threads each waiting out
+/// hundreds of loads in a row: 32 us on an H200). A function of the shape alone.
+///
+/// ```
+/// assert_eq!(gelu_cuda::bias_gelu_backward_groups(4096, 64), 16);
+/// ```
+pub fn bias_gelu_backward_groups(rows: usize, cols: usize) -> usize {
+    DbiasShape::new(rows, cols).groups
+}
+
+/// How the bias gradient splits a `rows` x `cols` shape: rows per chunk, chunks,
+/// and groups of chunks.
+struct DbiasShape {
+    chunk_rows: usize,
+    chunks: usize,
+    groups: usize,
+}
+
+impl DbiasShape {
+    fn new(rows: usize, cols: usize) -> Self {
+        let chunk_rows = bias_gelu_backward_chunk_rows(rows, cols);
+        let chunks = rows.div_ceil(chunk_rows);
+        let groups = (1..=chunks)
+            .take_while(|g| g * g <= chunks)
+            .filter(|g| chunks % g == 0)
+            .last()
+            .unwrap_or(1);
+        Self {
+            chunk_rows,
+            chunks,
+            groups,
+        }
+    }
+
+    /// Rows of group sums after the chunk sums in the workspace: none for one group,
+    /// whose sum the final reduction forms from the chunk sums directly.
+    fn group_rows(&self) -> usize {
+        if self.groups > 1 {
+            self.groups
+        } else {
+            0
+        }
+    }
 }
 
 /// Floats of workspace [`bias_gelu_backward`] needs for a `rows` x `cols` gradient:
@@ -120,9 +157,8 @@ fn reduce_groups(chunks: usize) -> usize {
 /// assert!(gelu_cuda::bias_gelu_backward_workspace_len(4096, 1024) >= 1024);
 /// ```
 pub fn bias_gelu_backward_workspace_len(rows: usize, cols: usize) -> usize {
-    let chunks = rows.div_ceil(bias_gelu_backward_chunk_rows(rows, cols));
-    let groups = reduce_groups(chunks);
-    (chunks + if groups > 1 { groups } else { 0 }) * cols
+    let shape = DbiasShape::new(rows, cols);
+    (shape.chunks + shape.group_rows()) * cols
 }
 
 pub(crate) fn plan_bias_forward(
@@ -178,26 +214,29 @@ pub(crate) fn plan_bias_backward(
             actual: workspace.1,
         });
     }
-    let chunk_rows = bias_gelu_backward_chunk_rows(rows, cols);
-    let chunks = rows.div_ceil(chunk_rows);
+    let shape = DbiasShape::new(rows, cols);
+    let group_rows = shape.group_rows();
+    let DbiasShape {
+        chunk_rows,
+        chunks,
+        groups,
+    } = shape;
     let mut partial = args(rows, cols);
     partial.in_ = [ptr(pre.0), ptr(dy.0), std::ptr::null()];
     partial.out = [ptr_mut(dx.0), std::ptr::null_mut()];
     partial.partial = ptr_mut(workspace.0) as *mut f32;
     partial.chunk_rows = chunk_rows as u64;
-    let groups = reduce_groups(chunks);
-    let group_sums = if groups > 1 {
-        // The group sums follow the chunk sums in the workspace.
-        partial.partial.wrapping_add(chunks * cols)
-    } else {
-        partial.partial
-    };
+    // The group sums follow the chunk sums in the workspace; with one group the final
+    // reduction reads the chunk sums.
+    let sums = partial
+        .partial
+        .wrapping_add(if group_rows > 0 { chunks * cols } else { 0 });
     let mut by_group = args(chunks / groups, groups * cols);
-    by_group.out = [group_sums as *mut std::ffi::c_void, std::ptr::null_mut()];
+    by_group.out = [sums as *mut std::ffi::c_void, std::ptr::null_mut()];
     by_group.partial = partial.partial;
-    let mut reduce = args(if groups > 1 { groups } else { chunks }, cols);
+    let mut reduce = args(if group_rows > 0 { group_rows } else { chunks }, cols);
     reduce.out = [ptr_mut(db.0), std::ptr::null_mut()];
-    reduce.partial = group_sums;
+    reduce.partial = sums;
     Ok([
         RowsCall {
             op: ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
@@ -208,11 +247,7 @@ pub(crate) fn plan_bias_backward(
         RowsCall {
             op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
             args: by_group,
-            items: if groups > 1 {
-                (groups * cols) as u64
-            } else {
-                0
-            },
+            items: (group_rows * cols) as u64,
             dtype: Some(DType::F32),
         },
         RowsCall {

@@ -142,11 +142,11 @@ fn bias_gradient_follows_the_stated_order() {
             .unwrap();
         let chunk_rows = gelu_cuda::bias_gelu_backward_chunk_rows(rows, cols);
         let chunks = rows.div_ceil(chunk_rows);
-        let groups = (1..=chunks)
-            .take_while(|g| g * g <= chunks)
-            .filter(|g| chunks % g == 0)
-            .last()
-            .unwrap();
+        let groups = gelu_cuda::bias_gelu_backward_groups(rows, cols);
+        assert!(
+            chunks % groups == 0 && groups * groups <= chunks,
+            "{groups} groups of {chunks} chunks"
+        );
         for c in 0..cols {
             let chunk_sum = |k: usize| {
                 (k * chunk_rows..rows.min((k + 1) * chunk_rows))
