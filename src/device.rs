@@ -225,7 +225,7 @@ pub(crate) fn launch_rows<T: GeluFloat>(
         return Ok(());
     }
     let blocks = |resident: u32| call.items.div_ceil(BLOCK as u64).clamp(1, resident as u64) as u32;
-    let dtype = call.dtype.unwrap_or(T::DTYPE);
+    let dtype = call.kernel_dtype::<T>();
     // SAFETY: the kernel takes one gelu_rows_args by value; its pointers are device
     // addresses of buffers the plan validated against the shape.
     unsafe {

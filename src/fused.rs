@@ -58,6 +58,13 @@ pub(crate) struct RowsCall {
     pub dtype: Option<DType>,
 }
 
+impl RowsCall {
+    /// The dtype of the kernel to launch for an op on `T`.
+    pub fn kernel_dtype<T: GeluFloat>(&self) -> DType {
+        self.dtype.unwrap_or(T::DTYPE)
+    }
+}
+
 /// An operand as (address, length in elements).
 pub(crate) type Operand = (u64, usize);
 

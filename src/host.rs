@@ -200,7 +200,7 @@ impl HostRunner {
         });
         let args = &SharedArgs(call.args);
         let op = call.op;
-        let dtype = call.dtype.unwrap_or(T::DTYPE).abi();
+        let dtype = call.kernel_dtype::<T>().abi();
         let items = call.items.min(usize::MAX as u64) as usize;
         self.run(items, threads, |launch| {
             let args = args.get();
