@@ -47,12 +47,13 @@ cat >"$bundle/run.sh" <<'RUN'
 #   1. correctness, in parallel: the GPU test binaries (GELU_REQUIRE_GPU=1), the four
 #      compute-sanitizer tools on the short GPU tests, the accuracy table over all
 #      fp32 inputs (table and JSON);
-#   2. alone on the GPU, one after another: the million-launch leak test, `gelu bench`
-#      (JSON), the launch-overhead bench, Nsight Compute's DRAM throughput and
-#      occupancy per kernel at 2^26 elements, the one-run comparison with PyTorch.
+#   2. alone on the GPU, one after another: the million-launch leak test, the A/B
+#      builds of scripts/ab-bundle.sh where present, `gelu bench` (JSON), the
+#      launch-overhead bench, Nsight Compute's DRAM throughput and occupancy per
+#      kernel at 2^26 elements, the one-run comparison with PyTorch.
 # Every step has a time limit within one overall deadline. Eight files go to $1:
 # summary.txt, logs.txt, accuracy.txt, accuracy.json, bench.json, comparison.json,
-# comparison.png, ncu.csv.
+# comparison.png, ncu.csv; and the A/B runs' files to $1/ab.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/out}"
@@ -116,6 +117,9 @@ flush_logs
 
 # 2. Alone on the GPU, one after another.
 step test-gpu_leaks 60 "$here/bin/test-gpu_leaks" --show-output
+if [ -x "$here/ab.sh" ]; then  # A/B builds, where scripts/ab-bundle.sh added them
+  step ab 150 "$here/ab.sh" "$out/ab"
+fi
 step bench 170 "$here/to" "$out/bench.json" "$gelu" bench --quiet --format json --sizes 12,14,16,18,20,22,24,26,28 \
   --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward
 flush_logs
