@@ -3,8 +3,8 @@
 # benched one after another on one card by the runner this writes.
 #   ./scripts/ab-bundle.sh NAME=SOURCE ...   then, on the GPU:   gpu-bundle/ab.sh OUTDIR
 # SOURCE is `.` (the working tree), a git revision, or REVISION+PATCH (a patch file
-# applied on top). Binaries go to gpu-bundle/ab/NAME; the runner benches each at 2^24
-# and 2^26 elements (every op, CSV: OUTDIR/ab-NAME.csv), then the first again
+# applied on top). Binaries go to gpu-bundle/ab/NAME; the runner benches each at 2^12,
+# 2^16, 2^20, 2^24 and 2^26 elements (every op, CSV: OUTDIR/ab-NAME.csv), then the first again
 # (ab-NAME-again.csv), so the spread between those two shows the run's noise.
 # Run after ./scripts/gpu-bundle.sh (which empties gpu-bundle/).
 set -euo pipefail
@@ -29,6 +29,7 @@ for spec in "$@"; do
   # One target folder for every tree: the dependencies build once.
   (cd "$tree" && CARGO_TARGET_DIR="$root/target/ab" cargo build --release --features cli --bin gelu --quiet)
   cp "$root/target/ab/release/gelu" "$dest/$name"
+  strip --strip-debug "$dest/$name"
   echo "$source" >"$dest/$name.source"
   [ "$tree" != "$root" ] && git worktree remove --force "$tree"
   names+=("$name")
@@ -46,7 +47,7 @@ mkdir -p "$out"
 read -r -a names <"$here/ab/order"
 run() {
   local name="$1" tag="$2" start=$SECONDS
-  timeout -k 5 "${GELU_AB_SECONDS:-60}" "$here/ab/$name" bench --quiet --format csv --sizes 24,26 \
+  timeout -k 5 "${GELU_AB_SECONDS:-60}" "$here/ab/$name" bench --quiet --format csv --sizes 12,16,20,24,26 \
     --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward >"$out/ab-$tag.csv" 2>&1
   echo "$tag: rc=$? ($((SECONDS - start)) s) from $(cat "$here/ab/$name.source")" >>"$out/ab-summary.txt"
 }

@@ -29,9 +29,13 @@ for line in sys.stdin:
 ' "$bundle/bin"
 }
 
-cargo test --release --all-features --no-run --message-format=json 2>/dev/null | copy_artifacts
-cargo bench --all-features --no-run --message-format=json 2>/dev/null | copy_artifacts
-cargo build --release --all-features --bins --message-format=json 2>/dev/null | copy_artifacts
+# What run.sh runs, no more: the bundle travels to the GPU machine (64 MiB there,
+# A/B builds included).
+cargo test --release --all-features --no-run --message-format=json \
+  --test gpu --test gpu_reliability --test gpu_module_once --test gpu_leaks 2>/dev/null | copy_artifacts
+cargo bench --all-features --no-run --message-format=json --bench launch 2>/dev/null | copy_artifacts
+cargo build --release --all-features --bin gelu --message-format=json 2>/dev/null | copy_artifacts
+strip --strip-debug "$bundle"/bin/*
 cp scripts/compare_pytorch.py "$bundle/"
 
 cat >"$bundle/to" <<'TO'
@@ -118,7 +122,7 @@ flush_logs
 # 2. Alone on the GPU, one after another.
 step test-gpu_leaks 60 "$here/bin/test-gpu_leaks" --show-output
 if [ -x "$here/ab.sh" ]; then  # A/B builds, where scripts/ab-bundle.sh added them
-  step ab 150 "$here/ab.sh" "$out/ab"
+  step ab 200 "$here/ab.sh" "$out/ab"
 fi
 step bench 170 "$here/to" "$out/bench.json" "$gelu" bench --quiet --format json --sizes 12,14,16,18,20,22,24,26,28 \
   --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward
