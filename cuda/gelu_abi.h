@@ -13,9 +13,8 @@ extern "C" {
 #define GELU_BLOCK_THREADS 256
 /* Bytes each thread loads per input per vector access. */
 #define GELU_VECTOR_BYTES 16
-/* Vectors per thread the grid is sized for (fewer blocks where the device holds
- * fewer threads): a thread's next vector is what it loads while computing one. */
-#define GELU_VECTORS_PER_THREAD 2
+/* Vectors each thread keeps in flight per loop iteration. */
+#define GELU_UNROLL 2
 
 typedef enum gelu_op {
     GELU_OP_FORWARD = 0,       /* y = GELU(x) */

@@ -59,13 +59,10 @@ GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthre
         float acc[W];
 #pragma unroll
         for (uint64_t e = 0; e < W; ++e) acc[e] = 0.0f;
+#pragma unroll 2
         for (uint64_t r = chunk * a.chunk_rows; r < r_end; ++r) {
             const uint64_t at = r * a.cols + col;
             if (vec) {
-                if (r + 1 < r_end) {  // as in the engine's vector_loop
-                    prefetch_l2(pre + at + a.cols);
-                    prefetch_l2(dy + at + a.cols);
-                }
                 const Vec<T> p = load_vec(pre + at);
                 const Vec<T> d = load_vec(dy + at);
                 float g[W];

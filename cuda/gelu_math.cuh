@@ -77,9 +77,9 @@ GELU_HD float tiny_forward_f32(float x) {
 // Fast flavour: the f32 result is rounded again to fp16/bf16. Below |x| = 2^-12 the
 // x^2 term is under half an fp16/bf16 ulp, so x/2 plus a positive correction of a
 // few f32 ulps (at least the smallest subnormal) rounds exactly as GELU(x) does.
-// For x != 0 only (finish_forward keeps zeros out).
 GELU_HD float tiny_forward_half(float x) {
-    return fmaf(x, 0.5f, fmaf(fabsf(x), 9.53674316e-07f, 1.40129846e-45f));
+    const float ax = fabsf(x);
+    return fmaf(x, 0.5f, fmaf(ax, 9.53674316e-07f, fminf(ax, 1.40129846e-45f)));
 }
 
 constexpr float TINY_F32 = 2.3509887e-38f;  // 2^-125: below it x/2 is subnormal

@@ -1,14 +1,12 @@
 // The one pointwise engine: {out_0[i], ...} = Op::apply({in_0[i], ..., in_{N-1}[i]}),
 // all in f32, each output rounded once to the storage type.
 //
-// Both engines run one grid-stride loop of 16-byte vectors (vector_loop), each
-// thread prefetching its next vector into L2 while it computes this one; they
-// differ only in how a work item finds its operands (a Walk):
-//
-// pointwise() walks flat arrays. Alignment is handled once: when every pointer sits
-// at the same offset within 16 bytes, a scalar head brings them to a 16-byte
-// boundary, the vector body follows, and a scalar tail ends it; otherwise (views at
-// different offsets) every element goes through the scalar path.
+// pointwise() walks flat arrays: each thread runs a grid-stride loop of 16-byte
+// vectors, GELU_UNROLL of them loaded before any is used, so several loads are in
+// flight. Alignment is handled once: when every pointer sits at the same offset
+// within 16 bytes, a scalar head brings them to a 16-byte boundary, the vector body
+// follows, and a scalar tail ends it; otherwise (views at different offsets) every
+// element goes through the scalar path.
 //
 // pointwise_rows() walks matrices whose operands each have their own row stride (a
 // bias repeats one row, GeGLU's halves sit side by side in one buffer): vectors
@@ -70,24 +68,7 @@ struct alignas(GELU_VECTOR_BYTES) Vec {
     T v[WIDTH];
 };
 
-template <class T, int N>
-struct Args {
-    const T* in[N];
-    T* out;
-    uint64_t n;
-};
-
-// Asks L2 to fetch the 32-byte sector holding p (no register written, so nothing
-// for the compiler to delay); nothing on the host.
-GELU_HD void prefetch_l2(const void* p) {
-#if defined(__CUDA_ARCH__)
-    asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
-#else
-    (void)p;
-#endif
-}
-
-// Every vector access of the engine goes through these two.
+// Every vector access of the engines goes through these two.
 template <class T>
 GELU_HD Vec<T> load_vec(const T* p) {
     return *reinterpret_cast<const Vec<T>*>(p);
@@ -97,6 +78,13 @@ template <class T>
 GELU_HD void store_vec(T* p, const Vec<T>& v) {
     *reinterpret_cast<Vec<T>*>(p) = v;
 }
+
+template <class T, int N>
+struct Args {
+    const T* in[N];
+    T* out;
+    uint64_t n;
+};
 
 // Op::apply(in, out) on one element; a null output pointer is skipped (optional
 // outputs).
@@ -138,49 +126,12 @@ GELU_HD bool vector_aligned(const void* p) {
     return reinterpret_cast<uintptr_t>(p) % GELU_VECTOR_BYTES == 0;
 }
 
-// The vector loop both engines share: work items tid, tid + nthreads, ... below
-// `items`, one vector of each operand per item, located by a Walk (which holds the
-// current item's position; advance() moves it on by nthreads items). Before its
-// loads, a thread asks L2 to prefetch its next item's inputs, so that the memory
-// latency it waits out is L2's, not DRAM's: ptxas schedules the loads themselves
-// just before the math that uses them, whatever order the source gives.
-template <class T, class Op, class Walk>
-GELU_HD void vector_loop(Walk w, uint64_t items, uint64_t tid, uint64_t nthreads) {
-    constexpr int NI = Op::NIN, NO = Op::NOUT;
-    for (uint64_t i = tid; i < items; i += nthreads) {
-        const Walk here = w;
-        w.advance();
-        if (i + nthreads < items) w.prefetch();
-        Vec<T> cur[NI], res[NO];
-        here.load(cur);
-        apply_vector<T, Op>(cur, res);
-        here.store(res);
-    }
-}
-
-// Flat arrays from a common 16-byte boundary: item v is elements [v W, v W + W).
-template <class T, int NI>
-struct FlatWalk {
-    const T* in[NI];
-    T* out;
-    uint64_t at, step;  // element offset of the current item; nthreads W
-    GELU_HD void load(Vec<T> (&v)[NI]) const {
-#pragma unroll
-        for (int j = 0; j < NI; ++j) v[j] = load_vec(in[j] + at);
-    }
-    GELU_HD void store(const Vec<T> (&v)[1]) const { store_vec(out + at, v[0]); }
-    GELU_HD void prefetch() const {
-#pragma unroll
-        for (int j = 0; j < NI; ++j) prefetch_l2(in[j] + at);
-    }
-    GELU_HD void advance() { at += step; }
-};
-
 // Flat arrays; Op has one output.
 template <class T, class Op, int N>
 GELU_HD void pointwise(const Args<T, N>& a, uint64_t tid, uint64_t nthreads) {
     static_assert(Op::NIN == N && Op::NOUT == 1, "pointwise() maps N inputs to one output");
     constexpr uint64_t W = Vec<T>::WIDTH;
+    constexpr int U = GELU_UNROLL;
     const uintptr_t offset = reinterpret_cast<uintptr_t>(a.out) % GELU_VECTOR_BYTES;
     bool aligned = offset % sizeof(T) == 0;
 #pragma unroll
@@ -202,96 +153,88 @@ GELU_HD void pointwise(const Args<T, N>& a, uint64_t tid, uint64_t nthreads) {
     for (uint64_t i = tid; i < head; i += nthreads) scalar(i);
 
     const uint64_t nvec = (a.n - head) / W;
-    FlatWalk<T, N> w;
+    const T* in[N];
 #pragma unroll
-    for (int j = 0; j < N; ++j) w.in[j] = a.in[j] + head;
-    w.out = a.out + head;
-    w.at = tid * W;
-    w.step = nthreads * W;
-    vector_loop<T, Op>(w, nvec, tid, nthreads);
+    for (int j = 0; j < N; ++j) in[j] = a.in[j] + head;
+    T* out = a.out + head;
+
+    uint64_t v = tid;
+    for (; v + (U - 1) * nthreads < nvec; v += U * nthreads) {
+        Vec<T> buf[U][N];
+#pragma unroll
+        for (int u = 0; u < U; ++u)
+#pragma unroll
+            for (int j = 0; j < N; ++j) buf[u][j] = load_vec(in[j] + (v + u * nthreads) * W);
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            Vec<T> res[1];
+            apply_vector<T, Op>(buf[u], res);
+            store_vec(out + (v + u * nthreads) * W, res[0]);
+        }
+    }
+    for (; v < nvec; v += nthreads) {
+        Vec<T> buf[N];
+#pragma unroll
+        for (int j = 0; j < N; ++j) buf[j] = load_vec(in[j] + v * W);
+        Vec<T> res[1];
+        apply_vector<T, Op>(buf, res);
+        store_vec(out + v * W, res[0]);
+    }
 
     for (uint64_t i = head + nvec * W + tid; i < a.n; i += nthreads) scalar(i);
 }
 
-// Position (row r, column c) of a grid-stride walk over rows of per_row items,
-// kept up to date by addition: no division inside the loop.
-struct RowCursor {
-    uint64_t per_row, r, c, dr, dc;
-    static GELU_HD RowCursor start(uint64_t per_row, uint64_t tid, uint64_t nthreads) {
-        return {per_row, tid / per_row, tid % per_row, nthreads / per_row, nthreads % per_row};
-    }
-    GELU_HD void advance() {
-        c += dc;
-        const bool wrap = c >= per_row;
-        c -= wrap ? per_row : 0;
-        r += dr + wrap;
-    }
-};
-
-// Matrix operands with their own row strides, every row of every operand on a
-// 16-byte boundary: the item at `at` is column vector at.c of row at.r. A null
-// output is skipped.
-template <class T, int NI, int NO>
-struct RowsWalk {
-    const T* in[NI];
-    T* out[NO];
-    uint64_t in_stride[NI], out_stride[NO];
-    RowCursor at;
-    GELU_HD void load(Vec<T> (&v)[NI]) const {
-        constexpr uint64_t W = Vec<T>::WIDTH;
-#pragma unroll
-        for (int j = 0; j < NI; ++j) v[j] = load_vec(in[j] + at.r * in_stride[j] + at.c * W);
-    }
-    GELU_HD void store(const Vec<T> (&v)[NO]) const {
-        constexpr uint64_t W = Vec<T>::WIDTH;
-#pragma unroll
-        for (int k = 0; k < NO; ++k)
-            if (out[k]) store_vec(out[k] + at.r * out_stride[k] + at.c * W, v[k]);
-    }
-    GELU_HD void prefetch() const {
-        constexpr uint64_t W = Vec<T>::WIDTH;
-#pragma unroll
-        for (int j = 0; j < NI; ++j) prefetch_l2(in[j] + at.r * in_stride[j] + at.c * W);
-    }
-    GELU_HD void advance() { at.advance(); }
-};
-
-// Matrix operands with their own row strides (see gelu_rows_args): vectors when
-// every row of every operand starts on a 16-byte boundary, scalars otherwise.
+// Matrix operands with their own row strides (see gelu_rows_args). The walk keeps
+// (row, column) up to date by addition: no division inside the loop.
 template <class T, class Op>
 GELU_HD void pointwise_rows(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
     constexpr int NI = Op::NIN, NO = Op::NOUT;
     constexpr uint64_t W = Vec<T>::WIDTH;
-    RowsWalk<T, NI, NO> w;
+    const T* in[NI];
+    T* out[NO];
     bool vec = a.cols % W == 0;
 #pragma unroll
     for (int j = 0; j < NI; ++j) {
-        w.in[j] = static_cast<const T*>(a.in[j]);
-        w.in_stride[j] = a.in_stride[j];
-        vec = vec && vector_aligned<T>(w.in[j]) && a.in_stride[j] % W == 0;
+        in[j] = static_cast<const T*>(a.in[j]);
+        vec = vec && vector_aligned<T>(in[j]) && a.in_stride[j] % W == 0;
     }
 #pragma unroll
     for (int k = 0; k < NO; ++k) {
-        w.out[k] = static_cast<T*>(a.out[k]);
-        w.out_stride[k] = a.out_stride[k];
-        vec = vec && vector_aligned<T>(w.out[k]) && a.out_stride[k] % W == 0;
+        out[k] = static_cast<T*>(a.out[k]);
+        vec = vec && vector_aligned<T>(out[k]) && a.out_stride[k] % W == 0;
     }
-    const uint64_t per_row = vec ? a.cols / W : a.cols;
+    const uint64_t step = vec ? W : 1;
+    const uint64_t per_row = a.cols / step;
     if (per_row == 0) return;
-    w.at = RowCursor::start(per_row, tid, nthreads);
-    if (vec) {
-        vector_loop<T, Op>(w, a.rows * per_row, tid, nthreads);
-        return;
-    }
-    for (uint64_t i = tid; i < a.rows * per_row; i += nthreads) {
-        const T* ip[NI];
-        T* op[NO];
+    const uint64_t total = a.rows * per_row;
+    uint64_t r = tid / per_row, c = tid % per_row;
+    const uint64_t dr = nthreads / per_row, dc = nthreads % per_row;
+    for (uint64_t i = tid; i < total; i += nthreads) {
+        const uint64_t col = c * step;
+        if (vec) {
+            Vec<T> src[NI], dst[NO];
 #pragma unroll
-        for (int j = 0; j < NI; ++j) ip[j] = w.in[j] + w.at.r * w.in_stride[j] + w.at.c;
+            for (int j = 0; j < NI; ++j)
+                src[j] = load_vec(in[j] + r * a.in_stride[j] + col);
+            apply_vector<T, Op>(src, dst);
 #pragma unroll
-        for (int k = 0; k < NO; ++k) op[k] = w.out[k] ? w.out[k] + w.at.r * w.out_stride[k] + w.at.c : nullptr;
-        apply_scalar<T, Op>(ip, op);
-        w.advance();
+            for (int k = 0; k < NO; ++k)
+                if (out[k]) store_vec(out[k] + r * a.out_stride[k] + col, dst[k]);
+        } else {
+            const T* ip[NI];
+            T* op[NO];
+#pragma unroll
+            for (int j = 0; j < NI; ++j) ip[j] = in[j] + r * a.in_stride[j] + col;
+#pragma unroll
+            for (int k = 0; k < NO; ++k) op[k] = out[k] ? out[k] + r * a.out_stride[k] + col : nullptr;
+            apply_scalar<T, Op>(ip, op);
+        }
+        c += dc;
+        r += dr;
+        if (c >= per_row) {
+            c -= per_row;
+            ++r;
+        }
     }
 }
 

@@ -118,11 +118,10 @@ fn kernel_set(ctx: &Arc<CudaContext>) -> Result<Arc<KernelSet>, GeluError> {
     Ok(set)
 }
 
-/// Enough blocks that each thread has `GELU_VECTORS_PER_THREAD` vectors, at most what is resident.
+/// Enough blocks that each thread has `GELU_UNROLL` vectors, at most what is resident.
 fn grid_blocks(n: usize, elem_bytes: usize, resident_blocks: u32) -> u32 {
-    let per_block = BLOCK as usize
-        * (ffi::GELU_VECTOR_BYTES as usize / elem_bytes)
-        * ffi::GELU_VECTORS_PER_THREAD as usize;
+    let per_block =
+        BLOCK as usize * (ffi::GELU_VECTOR_BYTES as usize / elem_bytes) * ffi::GELU_UNROLL as usize;
     n.div_ceil(per_block).clamp(1, resident_blocks as usize) as u32
 }
 

@@ -6,7 +6,7 @@
 
 pub const GELU_BLOCK_THREADS: u32 = 256;
 pub const GELU_VECTOR_BYTES: u32 = 16;
-pub const GELU_VECTORS_PER_THREAD: u32 = 2;
+pub const GELU_UNROLL: u32 = 2;
 #[repr(u32)]
 #[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
 pub enum gelu_op {

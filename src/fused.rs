@@ -90,10 +90,8 @@ fn ptr_mut(addr: u64) -> *mut std::ffi::c_void {
 }
 
 /// Work items the bias gradient's first stage aims for: enough (chunk, column
-/// vector) pairs to fill a large GPU (2^18: about the 270 336 threads an H100 or
-/// H200 holds at once; 2^17 left the stage at 41-45% occupancy on an H200), few
-/// enough that the partial sums stay small against the data.
-const DBIAS_ITEMS: usize = 1 << 18;
+/// vector) pairs to fill a large GPU, few enough that the partial sums stay small.
+const DBIAS_ITEMS: usize = 1 << 17;
 /// Rows per chunk at least, so that a chunk's reads are worth a work item.
 const DBIAS_MIN_CHUNK: usize = 16;
 

@@ -102,7 +102,7 @@ impl HostRunner {
     fn threads_for<T>(&self, n: usize) -> u64 {
         self.grid_threads.unwrap_or_else(|| {
             let per_thread = ffi::GELU_VECTOR_BYTES as usize / std::mem::size_of::<T>()
-                * ffi::GELU_VECTORS_PER_THREAD as usize;
+                * ffi::GELU_UNROLL as usize;
             let blocks = n
                 .div_ceil(per_thread * ffi::GELU_BLOCK_THREADS as usize)
                 .clamp(1, 1024);
