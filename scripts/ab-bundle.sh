@@ -6,10 +6,18 @@
 # applied on top). Binaries go to gpu-bundle/ab/NAME; the runner benches each at 2^12,
 # 2^16, 2^20, 2^24 and 2^26 elements (every op, CSV: OUTDIR/ab-NAME.csv), then the first again
 # (ab-NAME-again.csv), so the spread between those two shows the run's noise.
+#   ./scripts/ab-bundle.sh --queue   the working tree against each patch of
+#                                    docs/ab-queue/ applied to HEAD
 # Run after ./scripts/gpu-bundle.sh (which empties gpu-bundle/).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+if [ "${1:-}" = --queue ]; then
+  set -- shipped=.
+  for patch in docs/ab-queue/*.patch; do
+    set -- "$@" "$(basename "$patch" .patch)=HEAD+$patch"
+  done
+fi
 export CUDA_COMPUTE_CAP="${CUDA_COMPUTE_CAP:-90}"
 dest="$root/gpu-bundle/ab"
 rm -rf "$dest"
