@@ -23,6 +23,12 @@ dest="$root/gpu-bundle/ab"
 rm -rf "$dest"
 mkdir -p "$dest"
 names=()
+trees=()
+cleanup() {  # the temporary worktrees, also when a build fails
+  for t in "${trees[@]}"; do git worktree remove --force "$t" 2>/dev/null; done
+  return 0
+}
+trap cleanup EXIT
 for spec in "$@"; do
   name="${spec%%=*}"
   source="${spec#*=}"
@@ -31,6 +37,7 @@ for spec in "$@"; do
   else
     tree="$(mktemp -d)/gelu-cuda"
     git worktree add --detach -q "$tree" "${source%%+*}"
+    trees+=("$tree")
     [ "$source" != "${source#*+}" ] && git -C "$tree" apply "$root/${source#*+}"
     ln -s "$root/.cuda-toolchain" "$tree/.cuda-toolchain"
   fi
@@ -39,7 +46,6 @@ for spec in "$@"; do
   cp "$root/target/ab/release/gelu" "$dest/$name"
   strip --strip-debug "$dest/$name"
   echo "$source" >"$dest/$name.source"
-  [ "$tree" != "$root" ] && git worktree remove --force "$tree"
   names+=("$name")
   echo "built $name from $source"
 done
