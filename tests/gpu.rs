@@ -32,6 +32,13 @@ fn gpu_f32_sampled_within_stated_bounds() {
 }
 
 #[test]
+fn gpu_f32_backward_within_stated_bound_for_adversarial_dy() {
+    if let Some(d) = device("gpu_f32_backward_within_stated_bound_for_adversarial_dy") {
+        check_f32_backward_adversarial_dy(&d);
+    }
+}
+
+#[test]
 fn gpu_special_values() {
     if let Some(d) = device("gpu_special_values") {
         check_special_values::<f32, _>(&d);

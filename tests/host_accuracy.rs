@@ -30,6 +30,11 @@ fn f32_sampled_within_stated_bounds() {
 }
 
 #[test]
+fn f32_backward_within_stated_bound_for_adversarial_dy() {
+    check_f32_backward_adversarial_dy(&Host::default());
+}
+
+#[test]
 fn special_values() {
     let host = Host::default();
     check_special_values::<f32, _>(&host);
