@@ -59,6 +59,16 @@ pub(crate) struct RowsCall {
 }
 
 impl RowsCall {
+    /// A launch of `op`'s kernel for the operands' own dtype.
+    fn new(op: ffi::gelu_op, args: ffi::gelu_rows_args, items: u64) -> Self {
+        Self {
+            op,
+            args,
+            items,
+            dtype: None,
+        }
+    }
+
     /// The dtype of the kernel to launch for an op on `T`.
     pub fn kernel_dtype<T: GeluFloat>(&self) -> DType {
         self.dtype.unwrap_or(T::DTYPE)
@@ -189,12 +199,11 @@ pub(crate) fn plan_bias_forward(
         pre.map_or(std::ptr::null_mut(), |p| ptr_mut(p.0)),
     ];
     a.out_stride = [cols as u64; 2];
-    Ok(RowsCall {
-        op: ffi::gelu_op::GELU_OP_BIAS_FORWARD,
-        args: a,
-        items: x.1 as u64,
-        dtype: None,
-    })
+    Ok(RowsCall::new(
+        ffi::gelu_op::GELU_OP_BIAS_FORWARD,
+        a,
+        x.1 as u64,
+    ))
 }
 
 /// The stages of the bias gradient: partial sums per chunk, then (where there is more
@@ -233,36 +242,33 @@ pub(crate) fn plan_bias_backward(
     partial.out = [ptr_mut(dx.0), std::ptr::null_mut()];
     partial.partial = ptr_mut(workspace.0) as *mut f32;
     partial.chunk_rows = chunk_rows as u64;
-    // The group sums follow the chunk sums in the workspace; with one group the final
-    // reduction reads the chunk sums.
-    let sums = partial
-        .partial
-        .wrapping_add(if group_rows > 0 { chunks * cols } else { 0 });
+    // The group sums follow the chunk sums in the workspace; with one group there are
+    // none, and the final reduction reads the chunk sums.
+    let (sums_at, sum_rows) = if group_rows > 0 {
+        (chunks * cols, group_rows)
+    } else {
+        (0, chunks)
+    };
+    let sums = partial.partial.wrapping_add(sums_at);
     let mut by_group = args(chunks / groups, groups * cols);
     by_group.out = [sums as *mut std::ffi::c_void, std::ptr::null_mut()];
     by_group.partial = partial.partial;
-    let mut reduce = args(if group_rows > 0 { group_rows } else { chunks }, cols);
+    let mut reduce = args(sum_rows, cols);
     reduce.out = [ptr_mut(db.0), std::ptr::null_mut()];
     reduce.partial = sums;
     Ok([
-        RowsCall {
-            op: ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
-            args: partial,
-            items: (chunks * cols) as u64,
-            dtype: None,
-        },
+        RowsCall::new(
+            ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
+            partial,
+            (chunks * cols) as u64,
+        ),
         RowsCall {
             op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
             args: by_group,
             items: (group_rows * cols) as u64,
             dtype: Some(DType::F32),
         },
-        RowsCall {
-            op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
-            args: reduce,
-            items: cols as u64,
-            dtype: None,
-        },
+        RowsCall::new(ffi::gelu_op::GELU_OP_DBIAS_REDUCE, reduce, cols as u64),
     ])
 }
 
@@ -289,12 +295,11 @@ pub(crate) fn plan_geglu_forward(
     a.in_stride = [cols as u64, cols as u64, 0];
     a.out = [ptr_mut(out.0), std::ptr::null_mut()];
     a.out_stride = [h as u64, 0];
-    Ok(RowsCall {
-        op: ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
-        args: a,
-        items: out.1 as u64,
-        dtype: None,
-    })
+    Ok(RowsCall::new(
+        ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
+        a,
+        out.1 as u64,
+    ))
 }
 
 /// GeGLU forward from two buffers of equal length (one row).
@@ -308,12 +313,11 @@ pub(crate) fn plan_geglu_forward_split(
     let mut a = args(1, a_.1);
     a.in_ = [ptr(a_.0), ptr(g.0), std::ptr::null()];
     a.out = [ptr_mut(out.0), std::ptr::null_mut()];
-    Ok(RowsCall {
-        op: ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
-        args: a,
-        items: a_.1 as u64,
-        dtype: None,
-    })
+    Ok(RowsCall::new(
+        ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
+        a,
+        a_.1 as u64,
+    ))
 }
 
 /// GeGLU backward into `[rows, cols]` halves.
@@ -334,12 +338,11 @@ pub(crate) fn plan_geglu_backward(
     a.in_stride = [cols as u64, cols as u64, h as u64];
     a.out = [ptr_mut(dx.0), ptr_mut(dx.0 + half)];
     a.out_stride = [cols as u64; 2];
-    Ok(RowsCall {
-        op: ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
-        args: a,
-        items: dout.1 as u64,
-        dtype: None,
-    })
+    Ok(RowsCall::new(
+        ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
+        a,
+        dout.1 as u64,
+    ))
 }
 
 /// GeGLU backward with separate buffers (one row).
@@ -356,12 +359,11 @@ pub(crate) fn plan_geglu_backward_split(
     let mut a = args(1, a_.1);
     a.in_ = [ptr(a_.0), ptr(g.0), ptr(dout.0)];
     a.out = [ptr_mut(da.0), ptr_mut(dg.0)];
-    Ok(RowsCall {
-        op: ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
-        args: a,
-        items: a_.1 as u64,
-        dtype: None,
-    })
+    Ok(RowsCall::new(
+        ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
+        a,
+        a_.1 as u64,
+    ))
 }
 
 /// Checks every operand's context, then launches `calls` in order on `stream`;

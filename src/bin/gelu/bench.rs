@@ -160,6 +160,39 @@ pub struct BenchRow {
     pub copy_gbps: f64,
 }
 
+impl BenchRow {
+    /// The machine-readable columns (JSON keys, CSV header), in order.
+    const FIELDS: [&'static str; 8] = [
+        "dtype",
+        "n",
+        "op",
+        "approximation",
+        "median_us",
+        "gbps",
+        "copy_gbps",
+        "of_copy",
+    ];
+
+    /// (name, value, whether JSON quotes it) for each of [`Self::FIELDS`].
+    fn fields(&self) -> Vec<(&'static str, String, bool)> {
+        let values = [
+            (self.dtype.to_string(), true),
+            ((1u64 << self.log2).to_string(), false),
+            (self.op.to_string(), true),
+            (self.approx.to_string(), true),
+            (format!("{:.3}", self.micros), false),
+            (format!("{:.1}", self.gbps), false),
+            (format!("{:.1}", self.copy_gbps), false),
+            (format!("{:.4}", self.gbps / self.copy_gbps), false),
+        ];
+        Self::FIELDS
+            .into_iter()
+            .zip(values)
+            .map(|(name, (value, quoted))| (name, value, quoted))
+            .collect()
+    }
+}
+
 fn bench_dtype<T: GeluFloat>(
     ctx: &Arc<CudaContext>,
     stream: &Arc<CudaStream>,
@@ -249,7 +282,7 @@ impl Printer {
                 "{{\"card\": \"{}\", \"rows\": [",
                 self.card.replace('"', "'")
             ),
-            Format::Csv => println!("dtype,n,op,approximation,median_us,gbps,copy_gbps,of_copy"),
+            Format::Csv => println!("{}", BenchRow::FIELDS.join(",")),
             Format::Table => {
                 println!("{}: median device time (CUDA events), GB/s counting the bytes each op must move,", self.card);
                 println!(
@@ -269,29 +302,28 @@ impl Printer {
         }
         let share = r.gbps / r.copy_gbps;
         match self.format {
-            Format::Json => println!(
-                "{}  {{\"dtype\": \"{}\", \"n\": {}, \"op\": \"{}\", \"approximation\": \"{}\", \"median_us\": {:.3}, \"gbps\": {:.1}, \"copy_gbps\": {:.1}, \"of_copy\": {:.4}}}",
-                if self.rows == 0 { "" } else { "," },
-                r.dtype,
-                1u64 << r.log2,
-                r.op,
-                r.approx,
-                r.micros,
-                r.gbps,
-                r.copy_gbps,
-                share
-            ),
-            Format::Csv => println!(
-                "{},{},{},{},{:.3},{:.1},{:.1},{:.4}",
-                r.dtype,
-                1u64 << r.log2,
-                r.op,
-                r.approx,
-                r.micros,
-                r.gbps,
-                r.copy_gbps,
-                share
-            ),
+            Format::Json => {
+                let fields: Vec<String> = r
+                    .fields()
+                    .iter()
+                    .map(|(name, value, quoted)| {
+                        if *quoted {
+                            format!("\"{name}\": \"{value}\"")
+                        } else {
+                            format!("\"{name}\": {value}")
+                        }
+                    })
+                    .collect();
+                println!(
+                    "{}  {{{}}}",
+                    if self.rows == 0 { "" } else { "," },
+                    fields.join(", ")
+                )
+            }
+            Format::Csv => {
+                let values: Vec<String> = r.fields().into_iter().map(|f| f.1).collect();
+                println!("{}", values.join(","))
+            }
             Format::Table => println!(
                 "{:<5} {:>6} {:<15} {:<8} {:>11.2} {:>9.1} {:>9.1} {:>7.1}%",
                 r.dtype.name(),
