@@ -5,8 +5,9 @@
 //   sigmoid  GELU(x) = x sigma(v), v = 1.702 x
 //
 // Gelu<approx, fast>::forward(x) and ::backward(x, dy) work in f32. The fp32 kernels
-// use the accurate flavour (fast = false): IEEE additions, multiplications, fused
-// multiply-adds and divisions only, so the GPU and the host produce the same bits.
+// use the accurate flavour (fast = false): IEEE additions, multiplications and fused
+// multiply-adds only (the forward's last, scaling step rounded upwards), so the GPU
+// and the host produce the same bits.
 // The fp16/bf16 kernels use the fast flavour: shorter polynomials and the special
 // function unit, accurate to about 2^-20, far below half an fp16/bf16 ulp.
 //
@@ -64,35 +65,17 @@ GELU_HD DoubleFloat two_sum(float a, float b) {
 
 // Near 0, GELU(x) = x/2 + c x^2 + O(x^4), c > 0 for every approximation. When x/2
 // is exactly halfway between two representable results, the sign of c x^2 decides
-// the rounding, and a plain f32 evaluation loses it.
-//
-// Accurate flavour (f32 output): the halfway cases are the subnormal x/2. x - 2 h is
-// exact and tells whether h = x/2 was rounded down; the positive correction then
-// says to round up.
-GELU_HD float tiny_forward_f32(float x) {
-    const float h = 0.5f * x;
-    return fmaf(-2.0f, h, x) > 0.0f ? h + 1.40129846e-45f : h;
-}
-
-// Fast flavour: the f32 result is rounded again to fp16/bf16. Below |x| = 2^-12 the
-// x^2 term is under half an fp16/bf16 ulp, so x/2 plus a positive correction of a
-// few f32 ulps (at least the smallest subnormal) rounds exactly as GELU(x) does.
-GELU_HD float tiny_forward_half(float x) {
-    const float ax = fabsf(x);
-    return fmaf(x, 0.5f, fmaf(ax, 9.53674316e-07f, fminf(ax, 1.40129846e-45f)));
-}
-
-constexpr float TINY_F32 = 2.3509887e-38f;  // 2^-125: below it x/2 is subnormal
+// the rounding, and a plain f32 evaluation loses it. The accurate flavour (f32
+// output) meets this where x/2 is subnormal by rounding its last, scaling step up.
+// The fast flavour's f32 result is rounded again to fp16/bf16: below |x| = 2^-12
+// the x^2 term is under half an fp16/bf16 ulp, so x/2 plus a positive correction of
+// a few f32 ulps (at least the smallest subnormal) rounds exactly as GELU(x) does.
 constexpr float TINY_HALF = 2.44140625e-04f;  // 2^-12
 
-// The tiny-x rule above, and (accurate flavour) NaN in, NaN out; the fast flavour's
-// formulas carry a NaN through by themselves.
-template <bool fast>
-GELU_HD float finish_forward(float x, float y) {
+GELU_HD float finish_forward_half(float x, float y) {
     const float ax = fabsf(x);
-    if (fast) return (ax < TINY_HALF && ax > 0.0f) ? tiny_forward_half(x) : y;
-    y = (ax < TINY_F32 && ax > 0.0f) ? tiny_forward_f32(x) : y;
-    return x != x ? x : y;
+    const float tiny = fmaf(x, 0.5f, fmaf(ax, 9.53674316e-07f, 1.40129846e-45f));  // used for x != 0
+    return (ax < TINY_HALF && ax > 0.0f) ? tiny : y;
 }
 
 // ---------------------------------------------------------------------------
@@ -102,6 +85,29 @@ GELU_HD float finish_forward(float x, float y) {
 // rational variable of z (gelu_coefficients.cuh says which). Beyond z = TAIL_ZMAX
 // (16) every result is 0 or x, the backward's for any |dy| <= 2^24 too, so z is
 // clamped there (which keeps infinities out of the arithmetic).
+// 1/d for 1 <= d <= 32 (where the callers need it), within 0.5002 ulp, from
+// fused multiply-adds only; a division would add a branch to its slow path. A seed
+// from the bits (within 5.1%), then two Newton steps of the third order (5.1% ->
+// 2^-12.9 -> about half an ulp).
+GELU_HD float reciprocal(float d) {
+    float y = bits_to_float(0x7ef311c3u - uint32_t(float_to_bits(d)));
+    for (int step = 0; step < 2; ++step) {
+        const float e = fmaf(-d, y, 1.0f);
+        y = fmaf(y, fmaf(e, e, e), y);
+    }
+    return y;
+}
+
+// n/d, 1 <= d <= 32, to about half an ulp: n times the reciprocal, corrected once by
+// its residual (exact in a fused multiply-add). Where u feeds a fit whose result is
+// not multiplied by anything larger, as in the exact forward's tail, the
+// reciprocal's product alone (two roundings) costs a sixth of an ulp more.
+GELU_HD float quotient(float n, float d) {
+    const float r = reciprocal(d);
+    const float q = n * r;
+    return fmaf(fmaf(-d, q, n), r, q);
+}
+
 struct TailPoint {
     float zc;  // min(|x|, TAIL_ZMAX)
     float u;   // (TAIL_C1 z + TAIL_C0) / (z + TAIL_K), in [-1, 1]
@@ -109,7 +115,7 @@ struct TailPoint {
 
 GELU_HD TailPoint tail_point(float x) {
     const float zc = fminf(fabsf(x), TAIL_ZMAX);
-    return {zc, fmaf(TAIL_C1, zc, TAIL_C0) * (1.0f / (zc + TAIL_K))};
+    return {zc, fmaf(TAIL_C1, zc, TAIL_C0) * reciprocal(zc + TAIL_K)};
 }
 
 template <Approx A, bool fast>
@@ -143,21 +149,25 @@ GELU_HD ExpParts gauss_parts(float zc) {
 
 template <>
 struct Gelu<Approx::Exact, false> {
-    // |x| < CENTRAL: x Phi(x) with Phi(x) = 1/2 + x (1/sqrt(2 pi) + x^2 P(x^2)).
+    // |x| < CENTRAL: x Phi(x) with 2 Phi(x) = 1 + x (2/sqrt(2 pi) + x^2 P(x^2)).
     // Elsewhere z Q(z) = e^(-z^2/2) S(z), S fitted on [CENTRAL, 15]; then
     // GELU(x) = -z Q(z) for x < 0 and x - z Q(z) for x > 0.
     static GELU_HD float forward(float x) {
+        // GELU(x) = (x + x^2 t)/2, t = 2/sqrt(2 pi) + s P(s): the halving is exact
+        // except where x/2 is subnormal, and there, rounded up, it also rounds
+        // correctly (GELU(x) > x/2 for x != 0) without a tiny-x path.
         const float s = x * x;
-        const float t = INV_SQRT_2PI_HI + fmaf(s, central_accurate(s), INV_SQRT_2PI_LO);
-        const float central = x * fmaf(x, t, 0.5f);
+        const float t = TWO_INV_SQRT_2PI_HI + fmaf(s, central_accurate(s), TWO_INV_SQRT_2PI_LO);
+        // x + x^2 t has the sign of x; copysignf keeps it for x = -0 too.
+        const float central = scale_down_round_up(copysignf(fmaf(x, x * t, x), x), 0.5f, 2.0f);
 
         const float zc = fminf(fmaxf(fabsf(x), CENTRAL), 15.0f);
-        const float u = fmaf(FWD_TAIL_C1, zc, FWD_TAIL_C0) / (zc + FWD_TAIL_K);
+        const float u = quotient(fmaf(FWD_TAIL_C1, zc, FWD_TAIL_C0), zc + FWD_TAIL_K);
         const float sz = zq_accurate(u);
         const ExpParts e = gauss_parts(zc);
         const float zq = scale2(fmaf(sz, e.em1, sz), e.k);
         const float tail = x < 0.0f ? -zq : x - zq;
-        return finish_forward<false>(x, fabsf(x) < CENTRAL ? central : tail);
+        return fabsf(x) >= CENTRAL ? tail : central;  // a NaN takes the central side
     }
     // dy e^(-z^2/2) D(z): the product dy D(z) is carried in two floats so that
     // only the final multiply-add rounds.
@@ -182,8 +192,8 @@ struct Gelu<Approx::Exact, false> {
         const float s = x * x;
         const float t = TWO_INV_SQRT_2PI_HI + fmaf(s, central_grad_accurate(s), TWO_INV_SQRT_2PI_LO);
         const float central = dy * fmaf(x, t, 0.5f);
-        const float dx = x > CENTRAL_GRAD_LO && x < CENTRAL ? central : tail;
-        return x != x ? x + dy : saturate_backward(x, dy, dx, TAIL_ZMAX);
+        const float dx = x <= CENTRAL_GRAD_LO || x >= CENTRAL ? tail : central;  // a NaN x: central
+        return saturate_backward(x, dy, dx, TAIL_ZMAX);
     }
 };
 
@@ -213,7 +223,7 @@ struct Gelu<Approx::Exact, true> {
     static GELU_HD float forward(float x) {
         const FastTail t = fast_tail(x);
         const float zq = t.zc * mills_fast(t.u) * t.gauss;  // z Q(z)
-        return finish_forward<true>(x, x < 0.0f ? -zq : x - zq);
+        return finish_forward_half(x, x < 0.0f ? -zq : x - zq);
     }
     static GELU_HD float backward(float x, float dy) {
         const FastTail t = fast_tail(x);
@@ -335,7 +345,7 @@ struct LogisticGelu<F, true> {
     static GELU_HD float forward(float x) {
         const Parts p = parts(x);
         const float y = x >= 0.0f ? x * p.sp : (p.xc * 5.42101086e-20f) * p.ws * p.sp;
-        return finish_forward<true>(x, y);
+        return finish_forward_half(x, y);
     }
     static GELU_HD float backward(float x, float dy) {
         if (fabsf(x - F::ROOT_HI) <= FAST_ROOT_HALF_WIDTH) return logistic_grad_root<F, true>(x, dy);
@@ -360,7 +370,7 @@ struct SigmaPlus {
 
 GELU_HD SigmaPlus sigma_plus(const Logistic& l) {
     const float d_lo = (1.0f - l.den) + l.w;  // den + d_lo = 1 + w exactly
-    const float sp = 1.0f / l.den;
+    const float sp = reciprocal(l.den);
     return {sp, sp * (fmaf(-sp, l.den, 1.0f) - sp * d_lo)};
 }
 
@@ -369,9 +379,13 @@ struct LogisticGelu<F, false> {
     static GELU_HD float forward(float x) {
         const Logistic l = logistic<F>(x);
         const SigmaPlus sp = sigma_plus(l);
-        const float a = fmaf(l.xc, l.em1, l.xc);  // x (1 + em1)
-        const float y = x >= 0.0f ? fmaf(x, sp.hi, l.xc * sp.lo) : scale2(fmaf(a, sp.hi, a * sp.lo), l.k);
-        return finish_forward<false>(x, y);
+        // GELU(x) = m sigma(|v|), m = x (x >= 0) or x w (x < 0), w = 2^k (1 + em1),
+        // with m carried times 2^64, exactly. The product rounds once in the normal
+        // range and the scaling back only where the result is subnormal (upwards:
+        // see above). Beyond CLAMP, and for a NaN, the result is x.
+        const float m = x < 0.0f ? fmaf(l.xc, l.em1, l.xc) * pow2i(l.k + 64) : l.xc * 1.8446744e19f;
+        const float y = scale_down_round_up(fmaf(m, sp.hi, m * sp.lo), 5.42101086e-20f, 1.8446744e19f);
+        return x <= F::CLAMP ? y : x;
     }
     static GELU_HD float backward(float x, float dy) {
         const Logistic l = logistic<F>(x);

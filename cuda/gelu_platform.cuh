@@ -44,6 +44,20 @@ GELU_HD int float_to_bits(float f) {
 // product stays normal (exact), only the second can round. -190 <= k <= 63.
 GELU_HD float scale2(float m, int k) { return m * pow2i(k + 64) * 5.42101086e-20f; }
 
+// m 2^-n rounded towards +infinity, given down = 2^-n and up = 2^n: one rounding,
+// which happens only where the result is subnormal. The host has no per-operation
+// rounding mode; it rounds to nearest and steps up where scaling back shows that
+// it went down.
+GELU_HD float scale_down_round_up(float m, float down, float up) {
+#if defined(__CUDA_ARCH__)
+    (void)up;
+    return __fmul_ru(m, down);
+#else
+    const float p = m * down;
+    return p * up < m ? std::nextafter(p, INFINITY) : p;
+#endif
+}
+
 // Polynomial c0 + c1 t + c2 t^2 + ... by Horner's rule with fused multiply-adds.
 GELU_HD float horner(float, float c0) { return c0; }
 template <class... Rest>

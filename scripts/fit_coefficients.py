@@ -166,11 +166,11 @@ SPLIT_C0 = {"zq_accurate", "grad_tail_accurate", "grad_root_tanh_accurate", "gra
 
 
 def central(s):
-    """((Phi(x) - 1/2) / x - 1/sqrt(2 pi)) / x^2 in s = x^2."""
+    """((2 Phi(x) - 1) / x - 2/sqrt(2 pi)) / x^2 in s = x^2."""
     if s == 0:
-        return -1 / (6 * SQRT_2PI)
+        return -1 / (3 * SQRT_2PI)
     x = mp.sqrt(s)
-    return ((mp.ncdf(x) - mp.mpf(1) / 2) / x - 1 / SQRT_2PI) / s
+    return ((2 * mp.ncdf(x) - 1) / x - 2 / SQRT_2PI) / s
 
 
 def central_grad(s):
@@ -253,7 +253,6 @@ def main():
         ("TANH_3B", 3 * TANH_B, "3 B: v' = A + 3 B x^2"),
         ("SIGMOID_K", SIGMOID_K, "the sigmoid form is x sigma(K x)"),
         ("LN2", mp.log(2), "ln 2, for the exponential's argument reduction"),
-        ("INV_SQRT_2PI", 1 / SQRT_2PI, "1 / sqrt(2 pi)"),
         ("TWO_INV_SQRT_2PI", 2 / SQRT_2PI, "2 / sqrt(2 pi)"),
     ]:
         hi, lo = split(value)
@@ -274,7 +273,7 @@ def main():
     zq_u = in_tail_variable(lambda z: z * mills(z) / SQRT_2PI, fmap)
     plan = [
         ("central_accurate", central, 0, CENTRAL ** 2, CENTRAL_DEG,
-         "P(s): (Phi(x) - 1/2) / x = 1/sqrt(2 pi) + s P(s), s = x^2 < CENTRAL^2; fp32 kernels"),
+         "P(s): (2 Phi(x) - 1) / x = 2/sqrt(2 pi) + s P(s), s = x^2 < CENTRAL^2; fp32 kernels"),
         ("central_grad_accurate", central_grad, 0, CENTRAL ** 2, CENTRAL_DEG + 1,
          "P(s): (GELU'(x) - 1/2) / x = 2/sqrt(2 pi) + s P(s), s = x^2 < CENTRAL^2; fp32 kernels"),
         ("zq_accurate", zq_u, -1, 1, ZQ_DEG, "z R(z) / sqrt(2 pi) = e^(z^2/2) z (1 - Phi(z)) in u, z in [CENTRAL, 15]; fp32"),
@@ -289,7 +288,7 @@ def main():
         plan.append((f"grad_root_{key.lower()}_accurate", f, -1, 1, 10,
                      f"GELU'(x) / (x - x0) ({key.lower()}) in u over the root window; fp32"))
         plan.append((f"grad_root_{key.lower()}_fast", f, -1, 1, 6, "same, fewer terms; fp16/bf16"))
-    plan.append(("expm1_q", expm1_q, -0.3466, 0.3466, 6, "(e^r - 1 - r) / r^2 on |r| <= ln2/2"))
+    plan.append(("expm1_q", expm1_q, -0.3466, 0.3466, 5, "(e^r - 1 - r) / r^2 on |r| <= ln2/2"))
     for name, fun, lo, hi, deg, note in plan:
         split_c0 = name in SPLIT_C0
         coeffs, err, cond = fit(fun, deg, lo, hi, split_c0)
