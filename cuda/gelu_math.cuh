@@ -299,8 +299,9 @@ template <class F>
 GELU_HD Logistic logistic(float x) {
     const float xc = fminf(fmaxf(x, -F::CLAMP), F::CLAMP);
     const DoubleFloat v = F::v(xc);
-    const bool pos = xc >= 0.0f;
-    const ExpParts e = exp_parts(pos ? -v.hi : v.hi, pos ? -v.lo : v.lo);
+    // -|v| in two floats: lo takes the sign change that hi does (one bit operation).
+    const float lo = bits_to_float(uint32_t(float_to_bits(v.lo)) ^ (~uint32_t(float_to_bits(v.hi)) & 0x80000000u));
+    const ExpParts e = exp_parts(-fabsf(v.hi), lo);
     const float w = scale2(1.0f + e.em1, e.k);
     return {xc, w, 1.0f + w, e.em1, e.k};
 }
