@@ -63,6 +63,29 @@ GELU_HD DoubleFloat two_sum(float a, float b) {
     return {s, (a - (s - bb)) + (b - bb)};
 }
 
+// 1/d for 1 <= d <= 32 (where the callers need it), within 0.5002 ulp, from
+// fused multiply-adds only; a division would add a branch to its slow path. A seed
+// from the bits (within 5.1%), then two Newton steps of the third order (5.1% ->
+// 2^-12.9 -> about half an ulp).
+GELU_HD float reciprocal(float d) {
+    float y = bits_to_float(0x7ef311c3u - uint32_t(float_to_bits(d)));
+    for (int step = 0; step < 2; ++step) {
+        const float e = fmaf(-d, y, 1.0f);
+        y = fmaf(y, fmaf(e, e, e), y);
+    }
+    return y;
+}
+
+// n/d, 1 <= d <= 32, to about half an ulp: n times the reciprocal, corrected once by
+// its residual (exact in a fused multiply-add). The exact forward's tail needs it:
+// with the product alone (two roundings) its error grows by a sixth of an ulp, past
+// the stated bound.
+GELU_HD float quotient(float n, float d) {
+    const float r = reciprocal(d);
+    const float q = n * r;
+    return fmaf(fmaf(-d, q, n), r, q);
+}
+
 // Near 0, GELU(x) = x/2 + c x^2 + O(x^4), c > 0 for every approximation. When x/2
 // is exactly halfway between two representable results, the sign of c x^2 decides
 // the rounding, and a plain f32 evaluation loses it. The accurate flavour (f32
@@ -85,29 +108,6 @@ GELU_HD float finish_forward_half(float x, float y) {
 // rational variable of z (gelu_coefficients.cuh says which). Beyond z = TAIL_ZMAX
 // (16) every result is 0 or x, the backward's for any |dy| <= 2^24 too, so z is
 // clamped there (which keeps infinities out of the arithmetic).
-// 1/d for 1 <= d <= 32 (where the callers need it), within 0.5002 ulp, from
-// fused multiply-adds only; a division would add a branch to its slow path. A seed
-// from the bits (within 5.1%), then two Newton steps of the third order (5.1% ->
-// 2^-12.9 -> about half an ulp).
-GELU_HD float reciprocal(float d) {
-    float y = bits_to_float(0x7ef311c3u - uint32_t(float_to_bits(d)));
-    for (int step = 0; step < 2; ++step) {
-        const float e = fmaf(-d, y, 1.0f);
-        y = fmaf(y, fmaf(e, e, e), y);
-    }
-    return y;
-}
-
-// n/d, 1 <= d <= 32, to about half an ulp: n times the reciprocal, corrected once by
-// its residual (exact in a fused multiply-add). Where u feeds a fit whose result is
-// not multiplied by anything larger, as in the exact forward's tail, the
-// reciprocal's product alone (two roundings) costs a sixth of an ulp more.
-GELU_HD float quotient(float n, float d) {
-    const float r = reciprocal(d);
-    const float q = n * r;
-    return fmaf(fmaf(-d, q, n), r, q);
-}
-
 struct TailPoint {
     float zc;  // min(|x|, TAIL_ZMAX)
     float u;   // (TAIL_C1 z + TAIL_C0) / (z + TAIL_K), in [-1, 1]
