@@ -159,7 +159,7 @@ struct Gelu<Approx::Exact, false> {
         const float s = x * x;
         const float t = TWO_INV_SQRT_2PI_HI + fmaf(s, central_accurate(s), TWO_INV_SQRT_2PI_LO);
         // x + x^2 t has the sign of x; copysignf keeps it for x = -0 too.
-        const float central = scale_down_round_up(copysignf(fmaf(x, x * t, x), x), 0.5f, 2.0f);
+        const float central = scale_down_round_up(copysignf(fmaf(x, x * t, x), x), 0.5f);
 
         const float zc = fminf(fmaxf(fabsf(x), CENTRAL), 15.0f);
         const float u = quotient(fmaf(FWD_TAIL_C1, zc, FWD_TAIL_C0), zc + FWD_TAIL_K);
@@ -341,11 +341,11 @@ struct LogisticGelu<F, true> {
     static GELU_HD Parts parts(float x) {
         const float xc = x < -F::CLAMP ? -F::CLAMP : x;
         const float ws = approx_exp2(fmaf(-fabsf(F::v_fast(xc)), LOG2E, 64.0f));
-        return {xc, ws, approx_rcp(fmaf(ws, 5.42101086e-20f, 1.0f))};
+        return {xc, ws, approx_rcp(fmaf(ws, TWO_POW_MINUS_64, 1.0f))};
     }
     static GELU_HD float forward(float x) {
         const Parts p = parts(x);
-        const float y = x >= 0.0f ? x * p.sp : (p.xc * 5.42101086e-20f) * p.ws * p.sp;
+        const float y = x >= 0.0f ? x * p.sp : (p.xc * TWO_POW_MINUS_64) * p.ws * p.sp;
         return finish_forward_half(x, y);
     }
     static GELU_HD float backward(float x, float dy) {
@@ -354,8 +354,8 @@ struct LogisticGelu<F, true> {
         const float xb = fminf(p.xc, F::CLAMP);
         const float xdv = xb * F::dv(xb);
         const float sms = p.ws * p.sp;  // sigma(-|v|) 2^64
-        const float pos = dy * fmaf(xdv * p.sp, sms * 5.42101086e-20f, p.sp);
-        const float neg = scaled_product(dy, 5.42101086e-20f, sms * fmaf(xdv, p.sp, 1.0f));
+        const float pos = dy * fmaf(xdv * p.sp, sms * TWO_POW_MINUS_64, p.sp);
+        const float neg = scaled_product(dy, TWO_POW_MINUS_64, sms * fmaf(xdv, p.sp, 1.0f));
         const float dx = x >= 0.0f ? pos : neg;
         return saturate_backward(x, dy, dx, F::CLAMP);
     }
@@ -384,8 +384,8 @@ struct LogisticGelu<F, false> {
         // with m carried times 2^64, exactly. The product rounds once in the normal
         // range and the scaling back only where the result is subnormal (upwards:
         // see above). Beyond CLAMP, and for a NaN, the result is x.
-        const float m = x < 0.0f ? fmaf(l.xc, l.em1, l.xc) * pow2i(l.k + 64) : l.xc * 1.8446744e19f;
-        const float y = scale_down_round_up(fmaf(m, sp.hi, m * sp.lo), 5.42101086e-20f, 1.8446744e19f);
+        const float m = x < 0.0f ? fmaf(l.xc, l.em1, l.xc) * pow2i(l.k + 64) : l.xc * TWO_POW_64;
+        const float y = scale_down_round_up(fmaf(m, sp.hi, m * sp.lo), TWO_POW_MINUS_64);
         return x <= F::CLAMP ? y : x;
     }
     static GELU_HD float backward(float x, float dy) {

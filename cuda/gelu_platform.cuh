@@ -40,21 +40,23 @@ GELU_HD int float_to_bits(float f) {
 #endif
 }
 
+constexpr float TWO_POW_64 = 1.8446744e19f;       // 2^64
+constexpr float TWO_POW_MINUS_64 = 5.42101086e-20f;  // 2^-64
+
 // m * 2^k with a single rounding, also when the result is subnormal: the first
 // product stays normal (exact), only the second can round. -190 <= k <= 63.
-GELU_HD float scale2(float m, int k) { return m * pow2i(k + 64) * 5.42101086e-20f; }
+GELU_HD float scale2(float m, int k) { return m * pow2i(k + 64) * TWO_POW_MINUS_64; }
 
-// m 2^-n rounded towards +infinity, given down = 2^-n and up = 2^n: one rounding,
-// which happens only where the result is subnormal. The host has no per-operation
-// rounding mode; it rounds to nearest and steps up where scaling back shows that
-// it went down.
-GELU_HD float scale_down_round_up(float m, float down, float up) {
+// m * down rounded towards +infinity, down a power of two <= 1: one rounding, which
+// happens only where the result is subnormal. The host has no per-operation
+// rounding mode; it rounds to nearest and steps up where scaling back (exactly, by
+// 1/down) shows that it went down.
+GELU_HD float scale_down_round_up(float m, float down) {
 #if defined(__CUDA_ARCH__)
-    (void)up;
     return __fmul_ru(m, down);
 #else
     const float p = m * down;
-    return p * up < m ? std::nextafter(p, INFINITY) : p;
+    return p * (1.0f / down) < m ? std::nextafter(p, INFINITY) : p;
 #endif
 }
 
