@@ -40,11 +40,15 @@ typedef enum gelu_status { GELU_STATUS_OK = 0, GELU_STATUS_INVALID_ARGUMENT = 1 
 
 /* An emulated launch: the grid has `threads` threads in all (blocks times threads per
  * block); this call runs those with global index in [first, last). Disjoint ranges may
- * run concurrently. */
+ * run concurrently. The fp16/bf16 kernels use the GPU's approximate 2^x and 1/x; the
+ * host computes them exactly when sfu_error is 0, and otherwise moves each result by
+ * the relative amount sfu_error, up or down as a hash of the argument decides, to
+ * model the approximations' error. */
 typedef struct gelu_host_launch {
     uint64_t threads;
     uint64_t first;
     uint64_t last;
+    float sfu_error;
 } gelu_host_launch;
 
 /* Operands of the row-structured kernels (every op but FORWARD and BACKWARD, which

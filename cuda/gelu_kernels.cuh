@@ -4,8 +4,6 @@
 // dispatch and the name table.
 #pragma once
 
-#include <type_traits>
-
 #include "gelu_fused.cuh"
 #include "gelu_survey.cuh"
 #include "gelu_math.cuh"
@@ -46,21 +44,17 @@
 // (const gelu_rows_args&, thread, thread count).
 #define GELU_ROWS_OPS(X, approx, A, dtype, T)                                                  \
     X(approx, dtype, bias_forward, GELU_OP_BIAS_FORWARD,                                       \
-      (gelu::pointwise_rows<T, gelu::BiasForwardOp<gelu::GeluFor<T, gelu::Approx::A>>>))       \
+      (gelu::pointwise_rows<T, gelu::BiasForwardOp<gelu::Gelu<gelu::Approx::A, T>>>))       \
     X(approx, dtype, bias_backward, GELU_OP_BIAS_BACKWARD,                                     \
-      (gelu::dbias_partial<T, gelu::GeluFor<T, gelu::Approx::A>>))                             \
+      (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>>))                             \
     X(approx, dtype, geglu_forward, GELU_OP_GEGLU_FORWARD,                                     \
-      (gelu::pointwise_rows<T, gelu::GegluForwardOp<gelu::GeluFor<T, gelu::Approx::A>>>))      \
+      (gelu::pointwise_rows<T, gelu::GegluForwardOp<gelu::Gelu<gelu::Approx::A, T>>>))      \
     X(approx, dtype, geglu_backward, GELU_OP_GEGLU_BACKWARD,                                   \
-      (gelu::pointwise_rows<T, gelu::GegluBackwardOp<gelu::GeluFor<T, gelu::Approx::A>>>))
+      (gelu::pointwise_rows<T, gelu::GegluBackwardOp<gelu::Gelu<gelu::Approx::A, T>>>))
 
 #define GELU_UNPAREN(...) __VA_ARGS__
 
 namespace gelu {
-
-// fp32 storage gets the accurate flavour, fp16/bf16 the fast one (gelu_math.cuh).
-template <class T, Approx A>
-using GeluFor = Gelu<A, !std::is_same<T, float>::value>;
 
 template <class G>
 struct ForwardOp {
@@ -76,13 +70,13 @@ struct BackwardOp {
 
 template <class T, Approx A>
 GELU_HD void forward_body(const T* x, T* y, uint64_t n, uint64_t tid, uint64_t nthreads) {
-    pointwise<T, ForwardOp<GeluFor<T, A>>, 1>({{x}, y, n}, tid, nthreads);
+    pointwise<T, ForwardOp<Gelu<A, T>>, 1>({{x}, y, n}, tid, nthreads);
 }
 
 template <class T, Approx A>
 GELU_HD void backward_body(const T* x, const T* dy, T* dx, uint64_t n, uint64_t tid,
                            uint64_t nthreads) {
-    pointwise<T, BackwardOp<GeluFor<T, A>>, 2>({{x, dy}, dx, n}, tid, nthreads);
+    pointwise<T, BackwardOp<Gelu<A, T>>, 2>({{x, dy}, dx, n}, tid, nthreads);
 }
 
 }  // namespace gelu

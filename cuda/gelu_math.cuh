@@ -4,11 +4,11 @@
 //   tanh     GELU(x) = x sigma(v), v = x (A + B x^2), the 0.5 x (1 + tanh u) form
 //   sigmoid  GELU(x) = x sigma(v), v = 1.702 x
 //
-// Gelu<approx, fast>::forward(x) and ::backward(x, dy) work in f32. The fp32 kernels
-// use the accurate flavour (fast = false): IEEE additions, multiplications and fused
+// Gelu<approx, T>::forward(x) and ::backward(x, dy) work in f32 for results stored as
+// T. For float, the accurate flavour: IEEE additions, multiplications and fused
 // multiply-adds only (the forward's last, scaling step rounded upwards), so the GPU
 // and the host produce the same bits.
-// The fp16/bf16 kernels use the fast flavour: shorter polynomials and the special
+// For __half and __nv_bfloat16, the fast flavour: shorter polynomials and the special
 // function unit, accurate to about 2^-20, far below half an fp16/bf16 ulp.
 //
 // No formula here subtracts two nearly equal quantities:
@@ -17,6 +17,8 @@
 // - x Phi(x) for x >= 0 is x - z Q(z), Q = 1 - Phi small or the subtraction benign;
 // - the derivative's root near x = -0.752 is factored out: (x - x0) P(x).
 #pragma once
+
+#include <type_traits>
 
 #include "gelu_coefficients.cuh"
 #include "gelu_platform.cuh"
@@ -118,7 +120,7 @@ GELU_HD TailPoint tail_point(float x) {
     return {zc, fmaf(TAIL_C1, zc, TAIL_C0) * reciprocal(zc + TAIL_K)};
 }
 
-template <Approx A, bool fast>
+template <Approx A, class T>
 struct Gelu;
 
 // dy times a tail factor, scaled by 2^k last: for |dy| >= 2^63 that product could
@@ -148,7 +150,7 @@ GELU_HD ExpParts gauss_parts(float zc) {
 }
 
 template <>
-struct Gelu<Approx::Exact, false> {
+struct Gelu<Approx::Exact, float> {
     // |x| < CENTRAL: x Phi(x) with 2 Phi(x) = 1 + x (2/sqrt(2 pi) + x^2 P(x^2)).
     // Elsewhere z Q(z) = e^(-z^2/2) S(z), S fitted on [CENTRAL, 15]; then
     // GELU(x) = -z Q(z) for x < 0 and x - z Q(z) for x > 0.
@@ -218,8 +220,8 @@ GELU_HD FastTail fast_tail(float x) {
     return {zc, fmaf(r, FAST_R_SCALE, FAST_R_OFFSET), approx_exp2(fmaf(zc * zc, -0.5f * LOG2E, 64.0f))};
 }
 
-template <>
-struct Gelu<Approx::Exact, true> {
+template <class T>
+struct Gelu<Approx::Exact, T> {
     static GELU_HD float forward(float x) {
         const FastTail t = fast_tail(x);
         const float zq = t.zc * mills_fast(t.u) * t.gauss;  // z Q(z)
@@ -321,20 +323,24 @@ GELU_HD float logistic_grad_root(float x, float dy) {
 
 GELU_HD bool in_root_window(float x) { return x >= ROOT_WINDOW_LO && x <= ROOT_WINDOW_HI; }
 
-// The fast flavour's general form errs by a few 2^-24 in absolute terms near the root,
-// which an fp16/bf16 result affords once |x - x0| > 2^-5 (the exhaustive tests: at
-// most 0.504 ulp; 2^-6 gave 0.508). Only that narrow window takes the root
-// polynomial, on a branch that most warps skip, where the accurate flavour
-// evaluates both and selects.
-constexpr float FAST_ROOT_HALF_WIDTH = 0.03125f;
+// The fast flavour's general form errs by up to about 2^-22 in absolute terms near
+// the root (the special function unit's error, and the rounding of the exponential's
+// offset argument). An fp16 input can lie within 2^-12 of the root, where that is
+// more than half an ulp of the result: fp16 takes the root polynomial for
+// |x - x0| <= 2^-7, on a branch that most warps skip. The exhaustive tests with the
+// unit's error modelled on the host (HostRunner::sfu_error): at most 0.512 ulp,
+// against 0.502 with a window of 2^-5 and 0.65 with 2^-9. Every bf16 input lies at
+// least 2^-10 from the roots, where 2^-22 is an eighth of a bf16 ulp: no branch.
+// The accurate flavour evaluates both and selects.
+constexpr float FAST_ROOT_HALF_WIDTH = 0.0078125f;
 
-template <class F, bool fast>
-struct LogisticGelu;
+template <class T>
+constexpr bool FAST_ROOT_BRANCH = std::is_same<T, __half>::value;
 
 // Fast flavour: x is clamped below only (a NaN passes through; above, w = e^-|v|
 // reaches 0 by itself), and w is computed as w 2^64 so that it stays normal.
-template <class F>
-struct LogisticGelu<F, true> {
+template <class F, class T>
+struct LogisticGelu {
     struct Parts {
         float xc, ws, sp;  // ws = e^-|v| 2^64, sp = sigma(|v|) = 1/(1 + w)
     };
@@ -348,16 +354,23 @@ struct LogisticGelu<F, true> {
         const float y = x >= 0.0f ? x * p.sp : (p.xc * TWO_POW_MINUS_64) * p.ws * p.sp;
         return finish_forward_half(x, y);
     }
+    // GELU'(x) = sigma(v) (1 + x v' (1 - sigma(v))): sigma(v) = sigma(|v|) and
+    // 1 - sigma(v) = w sigma(|v|) for x >= 0, the other way round for x < 0. One
+    // formula for both signs, sigma(v) carried times 2^64.
     static GELU_HD float backward(float x, float dy) {
-        if (fabsf(x - F::ROOT_HI) <= FAST_ROOT_HALF_WIDTH) return logistic_grad_root<F, true>(x, dy);
+        if (FAST_ROOT_BRANCH<T> && fabsf(x - F::ROOT_HI) <= FAST_ROOT_HALF_WIDTH) {
+            return logistic_grad_root<F, true>(x, dy);
+        }
         const Parts p = parts(x);
+        const bool neg = x < 0.0f;
         const float xb = fminf(p.xc, F::CLAMP);
         const float xdv = xb * F::dv(xb);
-        const float sms = p.ws * p.sp;  // sigma(-|v|) 2^64
-        const float pos = dy * fmaf(xdv * p.sp, sms * TWO_POW_MINUS_64, p.sp);
-        const float neg = scaled_product(dy, TWO_POW_MINUS_64, sms * fmaf(xdv, p.sp, 1.0f));
-        const float dx = x >= 0.0f ? pos : neg;
-        return saturate_backward(x, dy, dx, F::CLAMP);
+        const float sigma64 = (neg ? p.ws : TWO_POW_64) * p.sp;
+        const float sigma_c = (neg ? 1.0f : p.ws * TWO_POW_MINUS_64) * p.sp;
+        const float dx = scaled_product(dy, TWO_POW_MINUS_64, sigma64 * fmaf(xdv, sigma_c, 1.0f));
+        // Above CLAMP, w underflows to 0 and dx is dy exactly; below, the clamped
+        // evaluation would leave dy times a tiny nonzero derivative.
+        return x < -F::CLAMP ? dy * -0.0f : dx;
     }
 };
 
@@ -376,7 +389,7 @@ GELU_HD SigmaPlus sigma_plus(const Logistic& l) {
 }
 
 template <class F>
-struct LogisticGelu<F, false> {
+struct LogisticGelu<F, float> {
     static GELU_HD float forward(float x) {
         const Logistic l = logistic<F>(x);
         const SigmaPlus sp = sigma_plus(l);
@@ -409,9 +422,9 @@ struct LogisticGelu<F, false> {
     }
 };
 
-template <bool fast>
-struct Gelu<Approx::Tanh, fast> : LogisticGelu<TanhForm, fast> {};
-template <bool fast>
-struct Gelu<Approx::Sigmoid, fast> : LogisticGelu<SigmoidForm, fast> {};
+template <class T>
+struct Gelu<Approx::Tanh, T> : LogisticGelu<TanhForm, T> {};
+template <class T>
+struct Gelu<Approx::Sigmoid, T> : LogisticGelu<SigmoidForm, T> {};
 
 }  // namespace gelu

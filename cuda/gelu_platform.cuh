@@ -67,18 +67,32 @@ GELU_HD float horner(float t, float c0, Rest... rest) {
     return fmaf(horner(t, rest...), t, c0);
 }
 
+#if !defined(__CUDA_ARCH__)
+// The host's model of the special function unit's error (gelu_host_launch's
+// sfu_error), set by the host entry points for the OS thread that runs a launch.
+inline thread_local float host_sfu_error = 0.0f;
+
+// r moved by host_sfu_error relative to it, up or down by one bit of a hash of the
+// argument a (salted per function, so that 2^a and 1/a err independently).
+inline float host_sfu_model(float r, float a, uint32_t salt) {
+    const uint32_t h = (uint32_t(float_to_bits(a)) ^ salt) * 2654435761u;
+    return r * (1.0f + ((h >> 31) != 0 ? host_sfu_error : -host_sfu_error));
+}
+#endif
+
 // 2^a and 1/a on the special function unit (relative error about 2^-22). Only the
 // fp16/bf16 kernels use them: their results are rounded to 8 or 11 bits, and the
 // MUFU saves the issue slots a polynomial would cost. The host build uses the
-// correctly rounded libm equivalents. Subnormal results flush to zero (the
-// callers scale so that the results they need stay normal).
+// correctly rounded libm equivalents, moved by the error model above when it is
+// set. Subnormal results flush to zero (the callers scale so that the results
+// they need stay normal).
 GELU_HD float approx_exp2(float a) {
 #if defined(__CUDA_ARCH__)
     float r;
     asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(a));
     return r;
 #else
-    const float r = std::exp2(a);
+    const float r = host_sfu_model(std::exp2(a), a, 0x2e5bf271u);
     return std::fabs(r) < 1.17549435e-38f ? 0.0f : r;
 #endif
 }
@@ -89,7 +103,7 @@ GELU_HD float approx_rcp(float a) {
     asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(a));
     return r;
 #else
-    return 1.0f / a;
+    return host_sfu_model(1.0f / a, a, 0x9e3779b9u);
 #endif
 }
 

@@ -154,12 +154,12 @@ GELU_HD void run(const gelu_survey_args& a, uint64_t tid, uint64_t nthreads) {
         float got;
         double exact, scale;
         if (backward) {
-            got = a.usual ? usual_backward(A, x) : Gelu<A, false>::backward(x, 1.0f);
+            got = a.usual ? usual_backward(A, x) : Gelu<A, float>::backward(x, 1.0f);
             const Pair p = summands(A, xv);
             exact = xv != xv ? xv : p.a + p.b;
             scale = fabs(xv - root(A)) < ROOT_WINDOW ? fmax(fmax(fabs(p.a), fabs(p.b)), fabs(exact)) : fabs(exact);
         } else {
-            got = a.usual ? usual_forward(A, x) : Gelu<A, false>::forward(x);
+            got = a.usual ? usual_forward(A, x) : Gelu<A, float>::forward(x);
             exact = forward(A, xv);
             scale = fabs(exact);
         }

@@ -27,12 +27,11 @@ PROBE = r"""
 using namespace gelu;
 extern "C" __global__ void identity_fwd(float* p) { int i = threadIdx.x; p[i] = p[i] * 3.0f; }
 extern "C" __global__ void identity_bwd(float* p, const float* q) { int i = threadIdx.x; p[i] = p[i] * q[i]; }
-#define P(name, A, fast) \
-extern "C" __global__ void fwd_##name(float* p) { int i = threadIdx.x; p[i] = Gelu<Approx::A, fast>::forward(p[i]); } \
-extern "C" __global__ void bwd_##name(float* p, const float* q) { int i = threadIdx.x; p[i] = Gelu<Approx::A, fast>::backward(p[i], q[i]); }
-P(exact_fp32, Exact, false) P(exact_fp16_bf16, Exact, true)
-P(tanh_fp32, Tanh, false) P(tanh_fp16_bf16, Tanh, true)
-P(sigmoid_fp32, Sigmoid, false) P(sigmoid_fp16_bf16, Sigmoid, true)
+#define P(name, A, T) \
+extern "C" __global__ void fwd_##name(float* p) { int i = threadIdx.x; p[i] = Gelu<Approx::A, T>::forward(p[i]); } \
+extern "C" __global__ void bwd_##name(float* p, const float* q) { int i = threadIdx.x; p[i] = Gelu<Approx::A, T>::backward(p[i], q[i]); }
+#define ALL(name, A) P(name##_fp32, A, float) P(name##_fp16, A, __half) P(name##_bf16, A, __nv_bfloat16)
+ALL(exact, Exact) ALL(tanh, Tanh) ALL(sigmoid, Sigmoid)
 """
 
 

@@ -46,6 +46,7 @@ pub struct gelu_host_launch {
     pub threads: u64,
     pub first: u64,
     pub last: u64,
+    pub sfu_error: f32,
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

@@ -67,6 +67,7 @@ fn operand_mut<T>(s: &mut [T]) -> Operand {
 pub struct HostRunner {
     grid_threads: Option<u64>,
     workers: usize,
+    sfu_error: f32,
 }
 
 impl Default for HostRunner {
@@ -84,6 +85,7 @@ impl HostRunner {
         Self {
             grid_threads: None,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            sfu_error: 0.0,
         }
     }
 
@@ -96,6 +98,25 @@ impl HostRunner {
     /// Share the grid among `workers` OS threads (at least 1).
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
+        self
+    }
+
+    /// Model the error of the GPU's approximate 2^x and 1/x, which the fp16/bf16
+    /// kernels use (the fp32 kernels do not): each result is moved by `relative`
+    /// (their error is about 2^-22) up or down, as a hash of its argument decides.
+    /// By default (0) the host computes them exactly, so its fp16/bf16 results can
+    /// differ from the GPU's where an intermediate lands near a rounding boundary;
+    /// with the model the accuracy tests bound what the GPU can return.
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation};
+    /// let x = vec![half::bf16::from_f32(-0.75); 8];
+    /// let mut dx = vec![half::bf16::from_f32(1.0); 8];
+    /// HostRunner::new().sfu_error(2f32.powi(-22)).backward_inplace(Approximation::Tanh, &x, &mut dx)?;
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
+    pub fn sfu_error(mut self, relative: f32) -> Self {
+        self.sfu_error = relative;
         self
     }
 
@@ -127,6 +148,7 @@ impl HostRunner {
                 threads,
                 first: 0,
                 last: threads,
+                sfu_error: self.sfu_error,
             }));
             return;
         }
@@ -136,6 +158,7 @@ impl HostRunner {
                     threads,
                     first: threads * w / workers,
                     last: threads * (w + 1) / workers,
+                    sfu_error: self.sfu_error,
                 };
                 let kernel = &kernel;
                 scope.spawn(move || check(kernel(launch)));

@@ -5,6 +5,7 @@ mod common;
 
 use common::host::Host;
 use common::*;
+use gelu_cuda::host::HostRunner;
 use gelu_cuda::Approximation;
 use half::{bf16, f16};
 
@@ -16,6 +17,19 @@ fn f16_every_input_within_one_ulp() {
 #[test]
 fn bf16_every_input_within_one_ulp() {
     check_half_exhaustive::<bf16, _>(&Host::default(), seed("bf16_every_input_within_one_ulp"));
+}
+
+/// The fp16/bf16 kernels use the GPU's approximate 2^x and 1/x, which the host
+/// computes exactly unless told to model their error. With every such result moved
+/// by 2^-22 up or down, the exhaustive bounds still hold: what the GPU can return.
+#[test]
+fn f16_and_bf16_within_one_ulp_with_the_sfu_error_modelled() {
+    let host = Host(
+        HostRunner::new().sfu_error(2f32.powi(-22)),
+        "host, SFU error 2^-22",
+    );
+    check_half_exhaustive::<f16, _>(&host, seed("f16_sfu_error_modelled"));
+    check_half_exhaustive::<bf16, _>(&host, seed("bf16_sfu_error_modelled"));
 }
 
 #[test]
