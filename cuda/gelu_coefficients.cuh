@@ -34,11 +34,9 @@ constexpr float LN2_HI = 0.6931472f;  // ln 2, for the exponential's argument re
 constexpr float LN2_LO = -1.9046542e-09f;  // low part
 constexpr float TWO_INV_SQRT_2PI_HI = 0.7978846f;  // 2 / sqrt(2 pi); high part
 constexpr float TWO_INV_SQRT_2PI_LO = -2.267034e-08f;  // low part
-constexpr float ROOT_WINDOW_LO = -1.25f;  // the backward near the root of GELU' uses a polynomial on
-constexpr float ROOT_WINDOW_HI = -0.5f;  // [LO, HI], where the general form would cancel
-constexpr float ROOT_TANH_SCALE = 2.6666667f;  // u = (x - x0_hi) * SCALE + OFFSET maps the window to [-1, 1]
+constexpr float ROOT_TANH_SCALE = 2.6666667f;  // u = (x - x0_hi) * SCALE + OFFSET maps [-1.25, -0.5] to [-1, 1]
 constexpr float ROOT_TANH_OFFSET = 0.32676944f;
-constexpr float ROOT_SIGMOID_SCALE = 2.6666667f;  // u = (x - x0_hi) * SCALE + OFFSET maps the window to [-1, 1]
+constexpr float ROOT_SIGMOID_SCALE = 2.6666667f;  // u = (x - x0_hi) * SCALE + OFFSET maps [-1.25, -0.5] to [-1, 1]
 constexpr float ROOT_SIGMOID_OFFSET = 0.3302553f;
 
 // P(s): (2 Phi(x) - 1) / x = 2/sqrt(2 pi) + s P(s), s = x^2 < CENTRAL^2; fp32 kernels; max relative error of the fit 2^-25.1
@@ -59,13 +57,13 @@ GELU_HD float grad_tail_accurate(float t) { return 0.4986328f + fmaf(t, horner(t
 // 2^-64 (z - R(z)) / sqrt(2 pi) / (z - z0) in the fast u; fp16/bf16 kernels; max relative error of the fit 2^-20.0
 GELU_HD float grad_tail_fast(float t) { return horner(t, 2.7030946e-20f, 6.2978083e-21f, 2.315996e-21f, 4.4938525e-22f, -1.7910713e-23f, -2.258403e-23f, 2.7607869e-25f); }
 
-// GELU'(x) / (x - x0) (tanh) in u over the root window; fp32; max relative error of the fit 2^-32.6
+// GELU'(x) / (x - x0) (tanh) in u, x in [-1.25, -0.5]; fp32; max relative error of the fit 2^-32.6
 GELU_HD float grad_root_tanh_accurate(float t) { return 0.38288254f + fmaf(t, horner(t, 0.14489894f, 0.0034122046f, -0.0054344935f, -0.0005409132f, 0.00011234231f, 1.9218996e-05f, -1.4277174e-06f, -4.266637e-07f, -1.6124797e-09f, 2.2010893e-09f), 3.0658969e-09f); }
 
 // same, fewer terms; fp16/bf16; max relative error of the fit 2^-24.0
 GELU_HD float grad_root_tanh_fast(float t) { return horner(t, 0.38288254f, 0.14489879f, 0.0034121969f, -0.005433266f, -0.00054063834f, 0.00010985757f, 1.8538773e-05f); }
 
-// GELU'(x) / (x - x0) (sigmoid) in u over the root window; fp32; max relative error of the fit 2^-29.7
+// GELU'(x) / (x - x0) (sigmoid) in u, x in [-1.25, -0.5]; fp32; max relative error of the fit 2^-29.7
 GELU_HD float grad_root_sigmoid_accurate(float t) { return 0.31975207f + fmaf(t, horner(t, 0.14872503f, 0.01854651f, -0.004306597f, -0.0017716789f, -0.00012553402f, 5.692025e-05f, 1.5738719e-05f, 4.1565494e-07f, -6.639222e-07f, -1.4692816e-07f), 3.1073533e-09f); }
 
 // same, fewer terms; fp16/bf16; max relative error of the fit 2^-20.4

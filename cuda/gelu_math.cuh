@@ -30,11 +30,13 @@ enum class Approx { Exact, Tanh, Sigmoid };
 constexpr float LOG2E = 1.44269504f;
 constexpr float ROUND_MAGIC = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
 
-// e^(hi + lo) = 2^k (1 + em1), for -130 <= hi <= 0 and |lo| small against 1. The
-// callers clamp their inputs so that hi stays in range; the fmaxf only keeps a NaN
-// (whose result the caller discards) from reaching the integer conversion.
+// e^(hi + lo) = 2^k (1 + em1 + em1_lo), for -130 <= hi <= 0 and |lo| small against
+// 1; em1_lo is the last addition's rounding error, for the one caller that needs e^x
+// to more than f32's precision. The callers clamp their inputs so that hi stays in
+// range; the fmaxf only keeps a NaN (whose result the caller discards) from
+// reaching the integer conversion.
 struct ExpParts {
-    float em1;
+    float em1, em1_lo;
     int k;
 };
 
@@ -52,7 +54,9 @@ GELU_HD ExpParts exp_parts(float hi, float lo) {
     const float rr = r * r;
     const float q = expm1_q(r);
     const float er = fmaf(rr, q, r) + 1.0f;
-    return {r + fmaf(rr, q, r_lo * er), k};
+    const float tail = fmaf(rr, q, r_lo * er);
+    const float em1 = r + tail;
+    return {em1, tail - (em1 - r), k};  // Fast2Sum: exact while |r| >= |tail|
 }
 
 struct DoubleFloat {
@@ -290,9 +294,10 @@ struct SigmoidForm {
 
 // Accurate flavour: w = e^-|v| = 2^k (1 + em1), and 1 + w.
 struct Logistic {
-    float xc;   // x clamped to [-CLAMP, CLAMP]
-    float w;    // e^-|v|
-    float den;  // 1 + w
+    float xc;    // x clamped to [-CLAMP, CLAMP]
+    float w;     // e^-|v|
+    float w_lo;  // w + w_lo = 2^k (1 + em1 + em1_lo): e^-|v| to about 2^-32
+    float den;   // 1 + w
     float em1;
     int k;
 };
@@ -304,8 +309,10 @@ GELU_HD Logistic logistic(float x) {
     // -|v| in two floats: lo takes the sign change that hi does (one bit operation).
     const float lo = bits_to_float(uint32_t(float_to_bits(v.lo)) ^ (~uint32_t(float_to_bits(v.hi)) & 0x80000000u));
     const ExpParts e = exp_parts(-fabsf(v.hi), lo);
-    const float w = scale2(1.0f + e.em1, e.k);
-    return {xc, w, 1.0f + w, e.em1, e.k};
+    const float s = 1.0f + e.em1;
+    const float w = scale2(s, e.k);
+    const float w_lo = scale2(((1.0f - s) + e.em1) + e.em1_lo, e.k);
+    return {xc, w, w_lo, 1.0f + w, e.em1, e.k};
 }
 
 // Near the derivative's root: dy (x - x0) P(u), x - x0_hi exact inside the window.
@@ -320,8 +327,6 @@ GELU_HD float logistic_grad_root(float x, float dy) {
     const float b = a * dy;
     return b + fmaf(a, dy, -b) + a_lo * dy;
 }
-
-GELU_HD bool in_root_window(float x) { return x >= ROOT_WINDOW_LO && x <= ROOT_WINDOW_HI; }
 
 // The fast flavour's general form errs by up to about 2^-22 in absolute terms near
 // the root (the special function unit's error, and the rounding of the exponential's
@@ -376,14 +381,22 @@ struct LogisticGelu {
 
 // The accurate flavour carries sigma(|v|) = 1/(1 + w) in two floats, and applies
 // w = 2^k (1 + em1) last, so a subnormal w loses nothing. For x < 0 the backward's
-// bracket 1 + x v' sigma(|v|) still cancels by a factor of two beyond the root
-// window, so x v' is carried in two floats as well.
+// bracket 1 + x v' sigma(|v|) cancels towards the derivative's root x0, so there
+// x v' is carried in two floats and sigma(|v|) is that of w + w_lo: the bracket's
+// absolute error is about 2^-34, a quarter of the result's ulp at |x - x0| = 2^-8.
+// Nearer the root (|x - x0| <= 2^-8, where a warp rarely has an element) the root
+// polynomial takes over, on a branch.
+constexpr float ACCURATE_ROOT_HALF_WIDTH = 0.00390625f;
+
 struct SigmaPlus {
-    float hi, lo;  // hi + lo = 1/(1 + w) to about 2^-45
+    float hi, lo;  // hi + lo = 1/(1 + w + w_lo) to about 2^-45
 };
 
+// 1/(1 + w), or with_w_lo 1/(1 + w + w_lo) (the forward does not cancel: w is enough).
+template <bool with_w_lo>
 GELU_HD SigmaPlus sigma_plus(const Logistic& l) {
-    const float d_lo = (1.0f - l.den) + l.w;  // den + d_lo = 1 + w exactly
+    float d_lo = (1.0f - l.den) + l.w;  // den + d_lo = 1 + w exactly
+    if (with_w_lo) d_lo += l.w_lo;
     const float sp = reciprocal(l.den);
     return {sp, sp * (fmaf(-sp, l.den, 1.0f) - sp * d_lo)};
 }
@@ -392,7 +405,7 @@ template <class F>
 struct LogisticGelu<F, float> {
     static GELU_HD float forward(float x) {
         const Logistic l = logistic<F>(x);
-        const SigmaPlus sp = sigma_plus(l);
+        const SigmaPlus sp = sigma_plus<false>(l);
         // GELU(x) = m sigma(|v|), m = x (x >= 0) or x w (x < 0), w = 2^k (1 + em1),
         // with m carried times 2^64, exactly. The product rounds once in the normal
         // range and the scaling back only where the result is subnormal (upwards:
@@ -402,12 +415,13 @@ struct LogisticGelu<F, float> {
         return x <= F::CLAMP ? y : x;
     }
     static GELU_HD float backward(float x, float dy) {
+        if (fabsf(x - F::ROOT_HI) <= ACCURATE_ROOT_HALF_WIDTH) return logistic_grad_root<F, false>(x, dy);
         const Logistic l = logistic<F>(x);
-        const SigmaPlus sp = sigma_plus(l);
+        const SigmaPlus sp = sigma_plus<true>(l);
         const DoubleFloat xdv = F::xdv(l.xc);
         float dx;
         if (x >= 0.0f) {
-            dx = dy * fmaf(xdv.hi * sp.hi, l.w * sp.hi, sp.hi + sp.lo);
+            dx = dy * (sp.hi + fmaf(xdv.hi * sp.hi, l.w * sp.hi, sp.lo));
         } else {
             const float p = xdv.hi * sp.hi;
             const float p_lo = fmaf(xdv.hi, sp.hi, -p) + fmaf(xdv.hi, sp.lo, xdv.lo * sp.hi);
@@ -417,7 +431,7 @@ struct LogisticGelu<F, float> {
             const float t = fmaf(sp.hi, i.hi, fmaf(sp.hi, i_lo, sp.lo * i.hi)) * g.dy;
             dx = scale2(fmaf(t, l.em1, t), l.k + g.k);  // dy w sigma(|v|) (1 + x v' sigma(|v|))
         }
-        dx = in_root_window(x) ? logistic_grad_root<F, false>(x, dy) : saturate_backward(x, dy, dx, F::CLAMP);
+        dx = saturate_backward(x, dy, dx, F::CLAMP);
         return x != x ? x + dy : dx;
     }
 };

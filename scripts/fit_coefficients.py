@@ -258,14 +258,12 @@ def main():
         hi, lo = split(value)
         emit_const(out, f"{name}_HI", hi, f"{note}; high part")
         emit_const(out, f"{name}_LO", lo, "low part")
-    window = (-1.25, -0.5)
-    emit_const(out, "ROOT_WINDOW_LO", np.float32(window[0]), "the backward near the root of GELU' uses a polynomial on")
-    emit_const(out, "ROOT_WINDOW_HI", np.float32(window[1]), "[LO, HI], where the general form would cancel")
+    window = (-1.25, -0.5)  # the root polynomials' domain: wider than any caller's use
     maps = {}
     for key, root in roots[1:]:
         xmap, s, o = root_map(root, *window)
         maps[key] = xmap
-        emit_const(out, f"ROOT_{key}_SCALE", s, "u = (x - x0_hi) * SCALE + OFFSET maps the window to [-1, 1]")
+        emit_const(out, f"ROOT_{key}_SCALE", s, "u = (x - x0_hi) * SCALE + OFFSET maps [-1.25, -0.5] to [-1, 1]")
         emit_const(out, f"ROOT_{key}_OFFSET", o, "")
     out.append("")
     report = []
@@ -286,7 +284,7 @@ def main():
     for key, grad, root in [("TANH", grad_tanh, ROOT_TANH), ("SIGMOID", grad_sigmoid, ROOT_SIGMOID)]:
         f = root_poly(grad, root, maps[key])
         plan.append((f"grad_root_{key.lower()}_accurate", f, -1, 1, 10,
-                     f"GELU'(x) / (x - x0) ({key.lower()}) in u over the root window; fp32"))
+                     f"GELU'(x) / (x - x0) ({key.lower()}) in u, x in [-1.25, -0.5]; fp32"))
         plan.append((f"grad_root_{key.lower()}_fast", f, -1, 1, 6, "same, fewer terms; fp16/bf16"))
     plan.append(("expm1_q", expm1_q, -0.3466, 0.3466, 5, "(e^r - 1 - r) / r^2 on |r| <= ln2/2"))
     for name, fun, lo, hi, deg, note in plan:

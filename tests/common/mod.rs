@@ -317,12 +317,14 @@ pub fn check_f32_sample<R: Runner>(r: &R, seed: u64, random: usize, sweep_step: 
 pub fn check_f32_backward_adversarial_dy<R: Runner>(r: &R) {
     use Approximation::{Exact, Sigmoid, Tanh};
     // (approximation, window, every stride-th float of it)
-    const WINDOWS: [(Approximation, f32, f32, usize); 6] = [
-        (Tanh, -1.3, -1.15, 1),
+    const WINDOWS: [(Approximation, f32, f32, usize); 8] = [
+        (Tanh, 0.55, 0.75, 64),
+        (Tanh, -0.78, -0.72, 16),
         (Tanh, 0.002, 0.02, 16),
         (Exact, -1.9, -1.8, 1),
         (Exact, -0.92, -0.85, 1),
-        (Sigmoid, -1.3, -1.15, 1),
+        (Sigmoid, 0.55, 0.75, 64),
+        (Sigmoid, -0.78, -0.72, 16),
         (Sigmoid, 0.002, 0.1, 32),
     ];
     // Where in its binade |dy GELU'(x)| lands, as a multiple of the binade's start.
