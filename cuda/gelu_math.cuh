@@ -336,7 +336,7 @@ GELU_HD float logistic_grad_root(float x, float dy) {
 // unit's error modelled on the host (HostRunner::sfu_error): at most 0.512 ulp,
 // against 0.502 with a window of 2^-5 and 0.65 with 2^-9. Every bf16 input lies at
 // least 2^-10 from the roots, where 2^-22 is an eighth of a bf16 ulp: no branch.
-// The accurate flavour evaluates both and selects.
+// (The accurate flavour has its own, narrower window: below.)
 constexpr float FAST_ROOT_HALF_WIDTH = 0.0078125f;
 
 template <class T>
