@@ -328,40 +328,48 @@ GELU_HD float logistic_grad_root(float x, float dy) {
     return b + fmaf(a, dy, -b) + a_lo * dy;
 }
 
-// The fast flavour's general form errs by up to about 2^-22 in absolute terms near
-// the root (the special function unit's error, and the rounding of the exponential's
-// offset argument). An fp16 input can lie within 2^-12 of the root, where that is
-// more than half an ulp of the result: fp16 takes the root polynomial for
-// |x - x0| <= 2^-7, on a branch that most warps skip. The exhaustive tests with the
-// unit's error modelled on the host (HostRunner::sfu_error): at most 0.512 ulp,
-// against 0.502 with a window of 2^-5 and 0.65 with 2^-9. Every bf16 input lies at
-// least 2^-10 from the roots, where 2^-22 is an eighth of a bf16 ulp: no branch.
-// (The accurate flavour has its own, narrower window: below.)
+// Near the root the fast flavour's general form errs by a few 2^-24 in absolute
+// terms (the special function unit's error, and for bf16 also the rounding of the
+// exponential's offset argument, below). An fp16 input can lie within 2^-12 of the
+// root, where that is more than half an ulp of the result: fp16 takes the root
+// polynomial for |x - x0| <= 2^-7, on a branch that most warps skip. The exhaustive
+// tests with the unit's error modelled on the host (HostRunner::sfu_error): at most
+// 0.507 ulp (dy = 1: 0.502; 0.527 with a window of 2^-9, 0.96 without one). Every
+// bf16 input lies at least 2^-10 from the roots, where a few 2^-24 is at most an
+// eighth of a bf16 ulp: no branch. (The accurate flavour's window is below.)
 constexpr float FAST_ROOT_HALF_WIDTH = 0.0078125f;
 
 template <class T>
 constexpr bool FAST_ROOT_BRANCH = std::is_same<T, __half>::value;
 
 // Fast flavour: x is clamped below only (a NaN passes through; above, w = e^-|v|
-// reaches 0 by itself), and w is computed as w 2^64 so that it stays normal.
+// reaches 0 by itself). bf16 results reach down to 2^-133, where e^-|v| can lie
+// below f32's normal range (which the unit flushes), so for bf16 w is carried as
+// w 2^64; fp16's smallest result, 2^-24, needs no such scale, and without the offset
+// the exponential's argument keeps its precision.
 template <class F, class T>
 struct LogisticGelu {
+    static constexpr bool SCALED = !std::is_same<T, __half>::value;
+    static constexpr float SCALE_LOG2 = SCALED ? 64.0f : 0.0f;
+    static constexpr float UP = SCALED ? TWO_POW_64 : 1.0f;
+    static constexpr float DOWN = SCALED ? TWO_POW_MINUS_64 : 1.0f;
+
     struct Parts {
-        float xc, ws, sp;  // ws = e^-|v| 2^64, sp = sigma(|v|) = 1/(1 + w)
+        float xc, ws, sp;  // ws = e^-|v| 2^SCALE_LOG2, sp = sigma(|v|) = 1/(1 + w)
     };
     static GELU_HD Parts parts(float x) {
         const float xc = x < -F::CLAMP ? -F::CLAMP : x;
-        const float ws = approx_exp2(fmaf(-fabsf(F::v_fast(xc)), LOG2E, 64.0f));
-        return {xc, ws, approx_rcp(fmaf(ws, TWO_POW_MINUS_64, 1.0f))};
+        const float ws = approx_exp2(fmaf(-fabsf(F::v_fast(xc)), LOG2E, SCALE_LOG2));
+        return {xc, ws, approx_rcp(fmaf(ws, DOWN, 1.0f))};
     }
     static GELU_HD float forward(float x) {
         const Parts p = parts(x);
-        const float y = x >= 0.0f ? x * p.sp : (p.xc * TWO_POW_MINUS_64) * p.ws * p.sp;
+        const float y = x >= 0.0f ? x * p.sp : (p.xc * DOWN) * p.ws * p.sp;
         return finish_forward_half(x, y);
     }
     // GELU'(x) = sigma(v) (1 + x v' (1 - sigma(v))): sigma(v) = sigma(|v|) and
     // 1 - sigma(v) = w sigma(|v|) for x >= 0, the other way round for x < 0. One
-    // formula for both signs, sigma(v) carried times 2^64.
+    // formula for both signs, sigma(v) carried times 2^SCALE_LOG2.
     static GELU_HD float backward(float x, float dy) {
         if (FAST_ROOT_BRANCH<T> && fabsf(x - F::ROOT_HI) <= FAST_ROOT_HALF_WIDTH) {
             return logistic_grad_root<F, true>(x, dy);
@@ -370,9 +378,9 @@ struct LogisticGelu {
         const bool neg = x < 0.0f;
         const float xb = fminf(p.xc, F::CLAMP);
         const float xdv = xb * F::dv(xb);
-        const float sigma64 = (neg ? p.ws : TWO_POW_64) * p.sp;
-        const float sigma_c = (neg ? 1.0f : p.ws * TWO_POW_MINUS_64) * p.sp;
-        const float dx = scaled_product(dy, TWO_POW_MINUS_64, sigma64 * fmaf(xdv, sigma_c, 1.0f));
+        const float sigma_up = (neg ? p.ws : UP) * p.sp;
+        const float sigma_c = (neg ? 1.0f : p.ws * DOWN) * p.sp;
+        const float dx = scaled_product(dy, DOWN, sigma_up * fmaf(xdv, sigma_c, 1.0f));
         // Above CLAMP, w underflows to 0 and dx is dy exactly; below, the clamped
         // evaluation would leave dy times a tiny nonzero derivative.
         return x < -F::CLAMP ? dy * -0.0f : dx;
