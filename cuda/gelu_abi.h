@@ -11,9 +11,15 @@ extern "C" {
 
 /* Threads per block of every kernel. */
 #define GELU_BLOCK_THREADS 256
-/* Bytes each thread loads per input per vector access. */
+/* Bytes each thread loads per input per vector access: 16 (LDG.128) ... */
 #define GELU_VECTOR_BYTES 16
-/* Vectors each thread keeps in flight per loop iteration. */
+/* ... or, for fp32 on devices of compute capability GELU_WIDE_VECTOR_ARCH / 10 and
+ * newer, 32 (LDG.256) where every operand's alignment allows it: 8 elements per
+ * access, as fp16/bf16 have from 16 bytes. */
+#define GELU_WIDE_VECTOR_BYTES 32
+#define GELU_WIDE_VECTOR_ARCH 100
+/* 16-byte vectors' worth each thread of the flat kernels keeps in flight per input
+ * per loop iteration (as many 16-byte vectors, or half as many 32-byte ones). */
 #define GELU_UNROLL 2
 
 typedef enum gelu_op {
@@ -43,12 +49,14 @@ typedef enum gelu_status { GELU_STATUS_OK = 0, GELU_STATUS_INVALID_ARGUMENT = 1 
  * run concurrently. The fp16/bf16 kernels use the GPU's approximate 2^x and 1/x; the
  * host computes them exactly when sfu_error is 0, and otherwise moves each result by
  * the relative amount sfu_error, up or down as a hash of the argument decides, to
- * model the approximations' error. */
+ * model the approximations' error. With wide_vectors nonzero the engine runs as on
+ * devices of compute capability GELU_WIDE_VECTOR_ARCH / 10 and newer. */
 typedef struct gelu_host_launch {
     uint64_t threads;
     uint64_t first;
     uint64_t last;
     float sfu_error;
+    uint32_t wide_vectors;
 } gelu_host_launch;
 
 /* Operands of the row-structured kernels (every op but FORWARD and BACKWARD, which

@@ -41,14 +41,17 @@ struct GegluBackwardOp {
 // chunk_rows rows the column sums of dx in f32, rows added in order. A thread owns
 // one (chunk, column vector); the chunking depends only on the shape, so the sums,
 // and the order they are formed in, are the same on every run and every device.
+// 16-byte vectors on every architecture: a thread holds a column sum per element,
+// and 32-byte vectors would double them and halve the work items.
 template <class T, class G>
 GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
-    constexpr uint64_t W = Vec<T>::WIDTH;
+    constexpr int BYTES = GELU_VECTOR_BYTES;
+    constexpr uint64_t W = Vec<T, BYTES>::WIDTH;
     const T* pre = static_cast<const T*>(a.in[0]);
     const T* dy = static_cast<const T*>(a.in[1]);
     T* dx = static_cast<T*>(a.out[0]);
-    const bool vec = a.cols % W == 0 && vector_aligned<T>(pre) && vector_aligned<T>(dy) &&
-                     vector_aligned<T>(dx);
+    const bool vec = a.cols % W == 0 && vector_aligned(pre, BYTES) && vector_aligned(dy, BYTES) &&
+                     vector_aligned(dx, BYTES);
     const uint64_t step = vec ? W : 1;
     const uint64_t per_row = a.cols / step;
     const uint64_t chunks = (a.rows + a.chunk_rows - 1) / a.chunk_rows;
@@ -63,15 +66,15 @@ GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthre
         for (uint64_t r = chunk * a.chunk_rows; r < r_end; ++r) {
             const uint64_t at = r * a.cols + col;
             if (vec) {
-                const Vec<T> p = load_vec(pre + at);
-                const Vec<T> d = load_vec(dy + at);
+                const Vec<T, BYTES> p = load_vec<BYTES>(pre + at);
+                const Vec<T, BYTES> d = load_vec<BYTES>(dy + at);
                 float g[W];
 #pragma unroll
                 for (uint64_t e = 0; e < W; ++e) {
                     g[e] = G::backward(Storage<T>::load(p.v[e]), Storage<T>::load(d.v[e]));
                     acc[e] += g[e];
                 }
-                Vec<T> out;
+                Vec<T, BYTES> out;
 #pragma unroll
                 for (uint64_t e = 0; e < W; e += 2) Storage<T>::store_pair(&out.v[e], g[e], g[e + 1]);
                 store_vec(dx + at, out);

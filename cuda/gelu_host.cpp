@@ -15,6 +15,7 @@ using gelu_host::dtype_of;
 template <class Body>
 void emulate(const gelu_host_launch& launch, Body body) {
     gelu::host_sfu_error = launch.sfu_error;
+    gelu::host_wide_vectors = launch.wide_vectors != 0;
     for (uint64_t t = launch.first; t < launch.last; ++t) body(t, launch.threads);
 }
 

@@ -1,11 +1,13 @@
 // What differs between the GPU and the host build of the kernel sources, kept in
-// one place: function qualifiers, bit casts, and the two special-function-unit
-// approximations the fp16/bf16 kernels use.
+// one place: function qualifiers, bit casts, the vector width, and the two
+// special-function-unit approximations the fp16/bf16 kernels use.
 #pragma once
 
 #include <cstdint>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+
+#include "gelu_abi.h"
 
 #if defined(__CUDACC__)
 #define GELU_HD __host__ __device__ __forceinline__
@@ -65,6 +67,23 @@ GELU_HD float horner(float, float c0) { return c0; }
 template <class... Rest>
 GELU_HD float horner(float t, float c0, Rest... rest) {
     return fmaf(horner(t, rest...), t, c0);
+}
+
+#if !defined(__CUDA_ARCH__)
+// Whether the engine uses 32-byte vectors, set by the host entry points for the OS
+// thread that runs a launch (gelu_host_launch's wide_vectors).
+inline thread_local bool host_wide_vectors = false;
+#endif
+
+// Whether this target has 32-byte vector accesses (LDG.256 and STG.256): fixed per
+// architecture on the GPU, so that older architectures compile no wide path at all;
+// chosen per launch on the host, which runs either.
+GELU_HD bool wide_vectors() {
+#if defined(__CUDA_ARCH__)
+    return __CUDA_ARCH__ >= GELU_WIDE_VECTOR_ARCH * 10;
+#else
+    return host_wide_vectors;
+#endif
 }
 
 #if !defined(__CUDA_ARCH__)

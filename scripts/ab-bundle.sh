@@ -7,7 +7,8 @@
 # 2^16, 2^20, 2^24 and 2^26 elements (every op, CSV: OUTDIR/ab-NAME.csv), then the first again
 # (ab-NAME-again.csv), so the spread between those two shows the run's noise.
 #   ./scripts/ab-bundle.sh --queue   the working tree against each patch of
-#                                    docs/ab-queue/ applied to HEAD
+#                                    docs/ab-queue/ applied to HEAD (or to the
+#                                    revision on the patch's "base:" line)
 # Run after ./scripts/gpu-bundle.sh (which empties gpu-bundle/).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,7 +16,9 @@ cd "$root"
 if [ "${1:-}" = --queue ]; then
   set -- shipped=.
   for patch in docs/ab-queue/*.patch; do
-    set -- "$@" "$(basename "$patch" .patch)=HEAD+$patch"
+    # A patch written against an older main names that revision on a "base:" line.
+    base="$(sed -n 's/^base: //p' "$patch" | head -n 1)"
+    set -- "$@" "$(basename "$patch" .patch)=${base:-HEAD}+$patch"
   done
 fi
 export CUDA_COMPUTE_CAP="${CUDA_COMPUTE_CAP:-90}"

@@ -6,6 +6,8 @@
 
 pub const GELU_BLOCK_THREADS: u32 = 256;
 pub const GELU_VECTOR_BYTES: u32 = 16;
+pub const GELU_WIDE_VECTOR_BYTES: u32 = 32;
+pub const GELU_WIDE_VECTOR_ARCH: u32 = 100;
 pub const GELU_UNROLL: u32 = 2;
 #[repr(u32)]
 #[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
@@ -47,6 +49,7 @@ pub struct gelu_host_launch {
     pub first: u64,
     pub last: u64,
     pub sfu_error: f32,
+    pub wide_vectors: u32,
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

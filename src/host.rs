@@ -68,6 +68,7 @@ pub struct HostRunner {
     grid_threads: Option<u64>,
     workers: usize,
     sfu_error: f32,
+    wide_vectors: bool,
 }
 
 impl Default for HostRunner {
@@ -86,6 +87,7 @@ impl HostRunner {
             grid_threads: None,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             sfu_error: 0.0,
+            wide_vectors: false,
         }
     }
 
@@ -120,6 +122,24 @@ impl HostRunner {
         self
     }
 
+    /// Run the engine as devices of compute capability 10.0 and newer run it: fp32
+    /// in 32-byte vector accesses (`LDG.256`) where every operand's alignment allows
+    /// them, 16-byte ones otherwise (fp16/bf16, and the bias gradient, keep 16
+    /// everywhere). By default the host runs the engine of older devices. The
+    /// results are the same bits either way, which the tests check for both.
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation};
+    /// let x = vec![1.5f32; 40];
+    /// let mut y = vec![0.0f32; 40];
+    /// HostRunner::new().wide_vectors(true).forward(Approximation::Exact, &x, &mut y)?;
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
+    pub fn wide_vectors(mut self, wide: bool) -> Self {
+        self.wide_vectors = wide;
+        self
+    }
+
     fn threads_for<T>(&self, n: usize) -> u64 {
         self.grid_threads.unwrap_or_else(|| {
             let per_thread = ffi::GELU_VECTOR_BYTES as usize / std::mem::size_of::<T>()
@@ -149,6 +169,7 @@ impl HostRunner {
                 first: 0,
                 last: threads,
                 sfu_error: self.sfu_error,
+                wide_vectors: self.wide_vectors as u32,
             }));
             return;
         }
@@ -159,6 +180,7 @@ impl HostRunner {
                     first: threads * w / workers,
                     last: threads * (w + 1) / workers,
                     sfu_error: self.sfu_error,
+                    wide_vectors: self.wide_vectors as u32,
                 };
                 let kernel = &kernel;
                 scope.spawn(move || check(kernel(launch)));

@@ -26,6 +26,18 @@ fn runners() -> Vec<Host> {
             HostRunner::new().grid_threads(4096).workers(2),
             "host, 4096 threads",
         ),
+        // The engine of sm_100 and newer: 32-byte vectors where the operands allow.
+        Host(
+            HostRunner::new().wide_vectors(true),
+            "host, 32-byte vectors",
+        ),
+        Host(
+            HostRunner::new()
+                .wide_vectors(true)
+                .grid_threads(3)
+                .workers(2),
+            "host, 32-byte vectors, 3 threads",
+        ),
     ]
 }
 

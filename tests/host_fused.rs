@@ -17,37 +17,54 @@ fn other() -> Host {
     )
 }
 
+/// The engine of sm_100 and newer: 32-byte vectors where the rows allow.
+fn wide() -> Host {
+    Host(
+        HostRunner::new().wide_vectors(true),
+        "host, 32-byte vectors",
+    )
+}
+
 #[test]
 fn bias_forward_f32() {
-    check_bias_forward::<f32, _>(&Host::default(), seed("bias_forward_f32"));
+    for r in [Host::default(), wide()] {
+        check_bias_forward::<f32, _>(&r, seed("bias_forward_f32"));
+    }
 }
 
 #[test]
 fn bias_forward_half() {
-    check_bias_forward::<f16, _>(&Host::default(), seed("bias_forward_f16"));
-    check_bias_forward::<bf16, _>(&Host::default(), seed("bias_forward_bf16"));
+    for r in [Host::default(), wide()] {
+        check_bias_forward::<f16, _>(&r, seed("bias_forward_f16"));
+        check_bias_forward::<bf16, _>(&r, seed("bias_forward_bf16"));
+    }
 }
 
 #[test]
 fn bias_backward_f32() {
     check_bias_backward::<f32, _, _>(&Host::default(), &other(), seed("bias_backward_f32"));
+    check_bias_backward::<f32, _, _>(&wide(), &other(), seed("bias_backward_f32"));
 }
 
 #[test]
 fn bias_backward_half() {
     check_bias_backward::<f16, _, _>(&Host::default(), &other(), seed("bias_backward_f16"));
-    check_bias_backward::<bf16, _, _>(&Host::default(), &other(), seed("bias_backward_bf16"));
+    check_bias_backward::<bf16, _, _>(&wide(), &other(), seed("bias_backward_bf16"));
 }
 
 #[test]
 fn geglu_f32() {
-    check_geglu::<f32, _>(&Host::default(), seed("geglu_f32"));
+    for r in [Host::default(), wide()] {
+        check_geglu::<f32, _>(&r, seed("geglu_f32"));
+    }
 }
 
 #[test]
 fn geglu_half() {
-    check_geglu::<f16, _>(&Host::default(), seed("geglu_f16"));
-    check_geglu::<bf16, _>(&Host::default(), seed("geglu_bf16"));
+    for r in [Host::default(), wide()] {
+        check_geglu::<f16, _>(&r, seed("geglu_f16"));
+        check_geglu::<bf16, _>(&r, seed("geglu_bf16"));
+    }
 }
 
 #[test]

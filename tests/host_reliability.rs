@@ -87,7 +87,15 @@ fn property<T: GeluFloat>(seed: u64, cases: usize) {
         let x: Vec<T> = (0..n + xo).map(|_| any_value(&mut rng)).collect();
         let dy: Vec<T> = (0..n + dyo).map(|_| any_gradient(&mut rng)).collect();
         let out = vec![poison::<T>(); n + oo];
-        let runner = Host(HostRunner::new().grid_threads(threads), "host");
+        let wide = rng.next_u64() % 2 == 1;
+        let runner = Host(
+            HostRunner::new().grid_threads(threads).wide_vectors(wide),
+            if wide {
+                "host, 32-byte vectors"
+            } else {
+                "host"
+            },
+        );
         let call = if backward {
             Call::Backward
         } else {

@@ -1,6 +1,7 @@
 //! The machine code the crate ships, checked without a GPU: every kernel's sm_90
 //! code moves data with 128-bit global loads and stores and uses no local memory
-//! (no register spills), and the fatbin holds code for every target architecture.
+//! (no register spills), the fp32 kernels' sm_100 and sm_120 code with 256-bit
+//! ones, and the fatbin holds code for every target architecture.
 //!
 //! Needs cuobjdump and nvdisasm (scripts/setup.sh installs them). Without them the
 //! test says it skipped, unless `GELU_REQUIRE_SASS=1`, which CI sets.
@@ -44,8 +45,8 @@ fn cuobjdump(args: &[&str]) -> Option<String> {
     Some(String::from_utf8(out.stdout).expect("utf-8"))
 }
 
-/// Opcode text of every function in the sm_90 code, by function name.
-fn sm90_functions(sass: &str) -> BTreeMap<String, String> {
+/// Opcode text of every function in the code for `target` (e.g. "sm_90"), by name.
+fn functions(sass: &str, target: &str) -> BTreeMap<String, String> {
     let mut funcs = BTreeMap::new();
     let mut arch = String::new();
     let mut current: Option<String> = None;
@@ -53,7 +54,7 @@ fn sm90_functions(sass: &str) -> BTreeMap<String, String> {
         if let Some(a) = line.trim().strip_prefix("arch = ") {
             arch = a.to_string();
         } else if let Some(name) = line.trim().strip_prefix("Function : ") {
-            current = (arch == "sm_90").then(|| name.to_string());
+            current = (arch == target).then(|| name.to_string());
         } else if let Some(name) = &current {
             funcs
                 .entry(name.clone())
@@ -78,7 +79,7 @@ fn every_kernel_uses_128_bit_accesses_and_no_local_memory() {
     let Some(sass) = cuobjdump(&["-sass"]) else {
         return;
     };
-    let funcs = sm90_functions(&sass);
+    let funcs = functions(&sass, "sm_90");
     // 6 ops x 3 approximations x 3 dtypes, the dbias reduction per dtype, and the
     // fp32 accuracy surveys (2 directions x 3 approximations).
     assert_eq!(
@@ -102,6 +103,45 @@ fn every_kernel_uses_128_bit_accesses_and_no_local_memory() {
             code.contains("STG.E.128"),
             "{name}: no 128-bit global store"
         );
+    }
+}
+
+/// From sm_100 on, the engines move fp32 in 32-byte accesses where the operands
+/// allow (`GELU_WIDE_VECTOR_BYTES`); fp16/bf16 and the bias gradient's first stage
+/// keep 16.
+#[test]
+fn fp32_kernels_for_sm_100_and_newer_use_256_bit_accesses() {
+    let archs: Vec<&str> = env!("GELU_ARCHS").split(',').collect();
+    let targets: Vec<&str> = ["100", "120"]
+        .into_iter()
+        .filter(|a| archs.contains(a))
+        .collect();
+    if targets.is_empty() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "sass: skipped, built without sm_100 and sm_120 (CUDA_COMPUTE_CAP)"
+        );
+        return;
+    }
+    let Some(sass) = cuobjdump(&["-sass"]) else {
+        return;
+    };
+    for target in targets {
+        let funcs = functions(&sass, &format!("sm_{target}"));
+        assert_eq!(funcs.len(), 63, "sm_{target}: {:?}", funcs.keys());
+        for (name, code) in &funcs {
+            if name.starts_with("gelu_dbias_reduce_") || name.starts_with("gelu_survey_") {
+                continue;
+            }
+            let (load, store) =
+                if name.starts_with("gelu_bias_backward_") || !name.ends_with("_f32") {
+                    ("LDG.E.128", "STG.E.128")
+                } else {
+                    ("LDG.E.ENL2.256", "STG.E.ENL2.256")
+                };
+            assert!(code.contains(load), "sm_{target} {name}: no {load}");
+            assert!(code.contains(store), "sm_{target} {name}: no {store}");
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Arbitrary bytes -> (dtype, approximation, direction, length, start offsets,
-//! launch shape, values) -> the host path, each result checked against the
+//! Arbitrary bytes -> (dtype, approximation, direction, vector width, length, start
+//! offsets, launch shape, values) -> the host path, each result checked against the
 //! reference and the stated bound, and nothing written outside the output range.
 #![no_main]
 
@@ -39,7 +39,10 @@ fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
     let dy = pad(if backward { &values[n..2 * n] } else { &[] }, dyo);
     let poison = T::from_bits_u32(if width == 4 { 0x7fa5_a5a5 } else { POISON });
     let mut out = vec![poison; n + oo];
-    let runner = HostRunner::new().grid_threads(threads).workers(1);
+    let runner = HostRunner::new()
+        .grid_threads(threads)
+        .workers(1)
+        .wide_vectors(head[2] & 2 == 2);
     if backward {
         runner
             .backward(approx, &x[xo..], &dy[dyo..dyo + n], &mut out[oo..])

@@ -5,7 +5,7 @@ use gelu_cuda::host::HostRunner;
 use gelu_cuda::{reference, Approximation, DType, GeluFloat};
 
 use super::device::Device;
-use super::{f32_bound, is_poison, poison, report, Rng};
+use super::{f32_bound, is_poison, poison, report, Aligned, Rng};
 
 /// Where operands sit in their buffers: `off` elements of poison before each.
 pub type Buf<T> = Vec<T>;
@@ -72,6 +72,16 @@ pub fn blank<T: GeluFloat>(len: usize, off: usize) -> Vec<T> {
     vec![poison::<T>(); len + off]
 }
 
+/// [`placed`] and [`blank`] starting on a 64-byte boundary, as device buffers do (the
+/// host path's alignment, and so its choice of vector width, is then the GPU's).
+fn placed_aligned<T: GeluFloat>(v: &[T], off: usize) -> Aligned<T> {
+    Aligned::new(&placed(v, off))
+}
+
+fn blank_aligned<T: GeluFloat>(len: usize, off: usize) -> Aligned<T> {
+    Aligned::new(&blank::<T>(len, off))
+}
+
 /// The output region of a returned buffer; the padding must still be poison.
 pub fn region<T: GeluFloat>(buf: &[T], off: usize, what: &str) -> Vec<T> {
     assert!(
@@ -98,8 +108,11 @@ impl FusedRunner for super::host::Host {
         aux: bool,
         off: usize,
     ) -> (Buf<T>, Buf<T>) {
-        let (xb, bb) = (placed(x, off), placed(b, off));
-        let (mut y, mut pre) = (blank::<T>(x.len(), off), blank::<T>(x.len(), off));
+        let (xb, bb) = (placed_aligned(x, off), placed_aligned(b, off));
+        let (mut y, mut pre) = (
+            blank_aligned::<T>(x.len(), off),
+            blank_aligned::<T>(x.len(), off),
+        );
         let r: &HostRunner = &self.0;
         if aux {
             r.bias_gelu_forward_aux(a, &xb[off..], &bb[off..], &mut y[off..], &mut pre[off..])
@@ -108,7 +121,7 @@ impl FusedRunner for super::host::Host {
             r.bias_gelu_forward(a, &xb[off..], &bb[off..], &mut y[off..])
                 .unwrap();
         }
-        (y, pre)
+        (y.to_vec(), pre.to_vec())
     }
     fn bias_backward<T: GeluFloat>(
         &self,
@@ -118,12 +131,15 @@ impl FusedRunner for super::host::Host {
         cols: usize,
         off: usize,
     ) -> (Buf<T>, Buf<T>) {
-        let (pb, db_) = (placed(pre, off), placed(dy, off));
-        let (mut dx, mut db) = (blank::<T>(pre.len(), off), blank::<T>(cols, off));
+        let (pb, db_) = (placed_aligned(pre, off), placed_aligned(dy, off));
+        let (mut dx, mut db) = (
+            blank_aligned::<T>(pre.len(), off),
+            blank_aligned::<T>(cols, off),
+        );
         self.0
             .bias_gelu_backward(a, &pb[off..], &db_[off..], &mut dx[off..], &mut db[off..])
             .unwrap();
-        (dx, db)
+        (dx.to_vec(), db.to_vec())
     }
     fn geglu_forward<T: GeluFloat>(
         &self,
@@ -132,12 +148,12 @@ impl FusedRunner for super::host::Host {
         cols: usize,
         off: usize,
     ) -> Buf<T> {
-        let xb = placed(x, off);
-        let mut out = blank::<T>(x.len() / 2, off);
+        let xb = placed_aligned(x, off);
+        let mut out = blank_aligned::<T>(x.len() / 2, off);
         self.0
             .geglu_forward(a, &xb[off..], &mut out[off..], cols)
             .unwrap();
-        out
+        out.to_vec()
     }
     fn geglu_forward_split<T: GeluFloat>(
         &self,
@@ -146,12 +162,12 @@ impl FusedRunner for super::host::Host {
         g: &[T],
         off: usize,
     ) -> Buf<T> {
-        let (ab, gb) = (placed(av, off), placed(g, off));
-        let mut out = blank::<T>(av.len(), off);
+        let (ab, gb) = (placed_aligned(av, off), placed_aligned(g, off));
+        let mut out = blank_aligned::<T>(av.len(), off);
         self.0
             .geglu_forward_split(a, &ab[off..], &gb[off..], &mut out[off..])
             .unwrap();
-        out
+        out.to_vec()
     }
     fn geglu_backward<T: GeluFloat>(
         &self,
@@ -161,12 +177,12 @@ impl FusedRunner for super::host::Host {
         cols: usize,
         off: usize,
     ) -> Buf<T> {
-        let (xb, db) = (placed(x, off), placed(dout, off));
-        let mut dx = blank::<T>(x.len(), off);
+        let (xb, db) = (placed_aligned(x, off), placed_aligned(dout, off));
+        let mut dx = blank_aligned::<T>(x.len(), off);
         self.0
             .geglu_backward(a, &xb[off..], &db[off..], &mut dx[off..], cols)
             .unwrap();
-        dx
+        dx.to_vec()
     }
     fn geglu_backward_split<T: GeluFloat>(
         &self,
@@ -176,8 +192,15 @@ impl FusedRunner for super::host::Host {
         dout: &[T],
         off: usize,
     ) -> (Buf<T>, Buf<T>) {
-        let (ab, gb, db) = (placed(av, off), placed(g, off), placed(dout, off));
-        let (mut da, mut dg) = (blank::<T>(av.len(), off), blank::<T>(av.len(), off));
+        let (ab, gb, db) = (
+            placed_aligned(av, off),
+            placed_aligned(g, off),
+            placed_aligned(dout, off),
+        );
+        let (mut da, mut dg) = (
+            blank_aligned::<T>(av.len(), off),
+            blank_aligned::<T>(av.len(), off),
+        );
         self.0
             .geglu_backward_split(
                 a,
@@ -188,7 +211,7 @@ impl FusedRunner for super::host::Host {
                 &mut dg[off..],
             )
             .unwrap();
-        (da, dg)
+        (da.to_vec(), dg.to_vec())
     }
 }
 
