@@ -25,16 +25,21 @@ fn wide() -> Host {
     )
 }
 
+/// The engine of every architecture: both vector widths.
+fn both_engines() -> [Host; 2] {
+    [Host::default(), wide()]
+}
+
 #[test]
 fn bias_forward_f32() {
-    for r in [Host::default(), wide()] {
+    for r in both_engines() {
         check_bias_forward::<f32, _>(&r, seed("bias_forward_f32"));
     }
 }
 
 #[test]
 fn bias_forward_half() {
-    for r in [Host::default(), wide()] {
+    for r in both_engines() {
         check_bias_forward::<f16, _>(&r, seed("bias_forward_f16"));
         check_bias_forward::<bf16, _>(&r, seed("bias_forward_bf16"));
     }
@@ -54,14 +59,14 @@ fn bias_backward_half() {
 
 #[test]
 fn geglu_f32() {
-    for r in [Host::default(), wide()] {
+    for r in both_engines() {
         check_geglu::<f32, _>(&r, seed("geglu_f32"));
     }
 }
 
 #[test]
 fn geglu_half() {
-    for r in [Host::default(), wide()] {
+    for r in both_engines() {
         check_geglu::<f16, _>(&r, seed("geglu_f16"));
         check_geglu::<bf16, _>(&r, seed("geglu_bf16"));
     }

@@ -66,43 +66,63 @@ fn functions(sass: &str, target: &str) -> BTreeMap<String, String> {
     funcs
 }
 
-#[test]
-fn every_kernel_uses_128_bit_accesses_and_no_local_memory() {
+/// The kernels of each of `targets` (e.g. "90") that this build holds, by name;
+/// empty, after saying why, when it holds none of them or cuobjdump is missing.
+fn kernels_of(targets: &[&str]) -> Vec<(String, BTreeMap<String, String>)> {
     let archs: Vec<&str> = env!("GELU_ARCHS").split(',').collect();
-    if !archs.contains(&"90") {
+    let built: Vec<&&str> = targets.iter().filter(|a| archs.contains(a)).collect();
+    if built.is_empty() {
         let _ = writeln!(
             std::io::stderr(),
-            "sass: skipped, built without sm_90 (CUDA_COMPUTE_CAP)"
+            "sass: skipped, built without sm_{} (CUDA_COMPUTE_CAP)",
+            targets.join(", sm_")
         );
-        return;
+        return Vec::new();
     }
     let Some(sass) = cuobjdump(&["-sass"]) else {
-        return;
+        return Vec::new();
     };
-    let funcs = functions(&sass, "sm_90");
-    // 6 ops x 3 approximations x 3 dtypes, the dbias reduction per dtype, and the
-    // fp32 accuracy surveys (2 directions x 3 approximations).
-    assert_eq!(
-        funcs.len(),
-        63,
-        "expected 63 kernels in the sm_90 code, found {:?}",
-        funcs.keys()
-    );
-    for (name, code) in &funcs {
-        assert!(
-            !code.contains("LDL") && !code.contains("STL"),
-            "{name}: uses local memory (spills)"
-        );
-        // The reduction reads one f32 partial sum per column and chunk, and the
-        // surveys generate their inputs: scalar by design.
-        if name.starts_with("gelu_dbias_reduce_") || name.starts_with("gelu_survey_") {
-            continue;
+    built
+        .into_iter()
+        .map(|target| {
+            let target = format!("sm_{target}");
+            let funcs = functions(&sass, &target);
+            // 6 ops x 3 approximations x 3 dtypes, the dbias reduction per dtype,
+            // and the fp32 accuracy surveys (2 directions x 3 approximations).
+            assert_eq!(
+                funcs.len(),
+                63,
+                "expected 63 kernels in the {target} code, found {:?}",
+                funcs.keys()
+            );
+            (target, funcs)
+        })
+        .collect()
+}
+
+/// The reduction reads one f32 partial sum per column and chunk, and the surveys
+/// generate their inputs: scalar by design. Every other kernel moves vectors.
+fn moves_vectors(kernel: &str) -> bool {
+    !kernel.starts_with("gelu_dbias_reduce_") && !kernel.starts_with("gelu_survey_")
+}
+
+#[test]
+fn every_kernel_uses_128_bit_accesses_and_no_local_memory() {
+    for (_, funcs) in kernels_of(&["90"]) {
+        for (name, code) in &funcs {
+            assert!(
+                !code.contains("LDL") && !code.contains("STL"),
+                "{name}: uses local memory (spills)"
+            );
+            if !moves_vectors(name) {
+                continue;
+            }
+            assert!(code.contains("LDG.E.128"), "{name}: no 128-bit global load");
+            assert!(
+                code.contains("STG.E.128"),
+                "{name}: no 128-bit global store"
+            );
         }
-        assert!(code.contains("LDG.E.128"), "{name}: no 128-bit global load");
-        assert!(
-            code.contains("STG.E.128"),
-            "{name}: no 128-bit global store"
-        );
     }
 }
 
@@ -111,36 +131,16 @@ fn every_kernel_uses_128_bit_accesses_and_no_local_memory() {
 /// keep 16.
 #[test]
 fn fp32_kernels_for_sm_100_and_newer_use_256_bit_accesses() {
-    let archs: Vec<&str> = env!("GELU_ARCHS").split(',').collect();
-    let targets: Vec<&str> = ["100", "120"]
-        .into_iter()
-        .filter(|a| archs.contains(a))
-        .collect();
-    if targets.is_empty() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "sass: skipped, built without sm_100 and sm_120 (CUDA_COMPUTE_CAP)"
-        );
-        return;
-    }
-    let Some(sass) = cuobjdump(&["-sass"]) else {
-        return;
-    };
-    for target in targets {
-        let funcs = functions(&sass, &format!("sm_{target}"));
-        assert_eq!(funcs.len(), 63, "sm_{target}: {:?}", funcs.keys());
-        for (name, code) in &funcs {
-            if name.starts_with("gelu_dbias_reduce_") || name.starts_with("gelu_survey_") {
-                continue;
-            }
+    for (target, funcs) in kernels_of(&["100", "120"]) {
+        for (name, code) in funcs.iter().filter(|(name, _)| moves_vectors(name)) {
             let (load, store) =
                 if name.starts_with("gelu_bias_backward_") || !name.ends_with("_f32") {
                     ("LDG.E.128", "STG.E.128")
                 } else {
                     ("LDG.E.ENL2.256", "STG.E.ENL2.256")
                 };
-            assert!(code.contains(load), "sm_{target} {name}: no {load}");
-            assert!(code.contains(store), "sm_{target} {name}: no {store}");
+            assert!(code.contains(load), "{target} {name}: no {load}");
+            assert!(code.contains(store), "{target} {name}: no {store}");
         }
     }
 }
