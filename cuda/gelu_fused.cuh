@@ -54,10 +54,12 @@ GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthre
                      vector_aligned(dx, BYTES);
     const uint64_t step = vec ? W : 1;
     const uint64_t per_row = a.cols / step;
+    if (per_row == 0) return;
     const uint64_t chunks = (a.rows + a.chunk_rows - 1) / a.chunk_rows;
-    for (uint64_t i = tid; i < chunks * per_row; i += nthreads) {
-        const uint64_t chunk = i / per_row;
-        const uint64_t col = (i % per_row) * step;
+    RowWalk at(tid, nthreads, per_row);
+    for (uint64_t i = tid; i < chunks * per_row; i += nthreads, at.next()) {
+        const uint64_t chunk = at.row;
+        const uint64_t col = at.item * step;
         const uint64_t r_end = a.rows < (chunk + 1) * a.chunk_rows ? a.rows : (chunk + 1) * a.chunk_rows;
         float acc[W];
 #pragma unroll

@@ -224,10 +224,28 @@ GELU_HD void pointwise(const Args<T, N>& a, uint64_t tid, uint64_t nthreads) {
     with_vector_bytes<T>([&](auto bytes) { pointwise_vectors<T, Op, N, decltype(bytes)::value>(a, tid, nthreads); });
 }
 
+// Where a grid-stride walk over work items laid out as rows of per_row stands: (row,
+// item within the row), advanced by addition, so that no loop runs a 64-bit division
+// (a called subroutine whose register saves spilled in one sm_100 kernel).
+struct RowWalk {
+    uint64_t row, item;
+    uint64_t per_row, drow, ditem;
+    GELU_HD RowWalk(uint64_t tid, uint64_t nthreads, uint64_t per_row)
+        : row(tid / per_row), item(tid % per_row), per_row(per_row), drow(nthreads / per_row),
+          ditem(nthreads % per_row) {}
+    GELU_HD void next() {
+        item += ditem;
+        row += drow;
+        if (item >= per_row) {
+            item -= per_row;
+            ++row;
+        }
+    }
+};
+
 // Matrix operands with their own row strides (see gelu_rows_args), in BYTES-byte
 // vectors when every row of every operand starts on a vector boundary and holds
-// whole vectors (a null optional output always fits). The walk keeps (row, column)
-// up to date by addition: no division inside the loop.
+// whole vectors (a null optional output always fits).
 template <class T, class Op, int BYTES>
 GELU_HD void pointwise_rows_vectors(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
     constexpr int NI = Op::NIN, NO = Op::NOUT;
@@ -251,10 +269,9 @@ GELU_HD void pointwise_rows_vectors(const gelu_rows_args& a, uint64_t tid, uint6
     const uint64_t per_row = a.cols / step;
     if (per_row == 0) return;
     const uint64_t total = a.rows * per_row;
-    uint64_t r = tid / per_row, c = tid % per_row;
-    const uint64_t dr = nthreads / per_row, dc = nthreads % per_row;
-    for (uint64_t i = tid; i < total; i += nthreads) {
-        const uint64_t col = c * step;
+    RowWalk at(tid, nthreads, per_row);
+    for (uint64_t i = tid; i < total; i += nthreads, at.next()) {
+        const uint64_t r = at.row, col = at.item * step;
         if (vec) {
             Vec<T, BYTES> src[NI], dst[NO];
 #pragma unroll
@@ -272,12 +289,6 @@ GELU_HD void pointwise_rows_vectors(const gelu_rows_args& a, uint64_t tid, uint6
 #pragma unroll
             for (int k = 0; k < NO; ++k) op[k] = out[k] ? out[k] + r * a.out_stride[k] + col : nullptr;
             apply_scalar<T, Op>(ip, op);
-        }
-        c += dc;
-        r += dr;
-        if (c >= per_row) {
-            c -= per_row;
-            ++r;
         }
     }
 }
