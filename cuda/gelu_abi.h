@@ -30,8 +30,15 @@ typedef enum gelu_op {
     GELU_OP_DBIAS_REDUCE = 4,  /* db = the sum of those chunk sums (approx ignored) */
     GELU_OP_GEGLU_FORWARD = 5, /* out = GELU(a) g */
     GELU_OP_GEGLU_BACKWARD = 6, /* da = dout g GELU'(a), dg = dout GELU(a) */
-    GELU_OP_SURVEY_FORWARD = 7, /* fp32 only: error statistics of the forward ... */
-    GELU_OP_SURVEY_BACKWARD = 8 /* ... and of the backward (dy = 1), see gelu_survey_args */
+    /* The same as ops 2, 5 and 6, in kernels for operands whose rows do not all hold
+     * whole 16-byte vectors (see gelu_rows_kernel): their rows walked as one flat
+     * array, in kernels of their own so that the extra registers of that walk do not
+     * cost the usual shapes occupancy. */
+    GELU_OP_BIAS_FORWARD_FLAT = 7,
+    GELU_OP_GEGLU_FORWARD_FLAT = 8,
+    GELU_OP_GEGLU_BACKWARD_FLAT = 9,
+    GELU_OP_SURVEY_FORWARD = 10, /* fp32 only: error statistics of the forward ... */
+    GELU_OP_SURVEY_BACKWARD = 11 /* ... and of the backward (dy = 1), see gelu_survey_args */
 } gelu_op;
 
 typedef enum gelu_approx {
@@ -105,6 +112,11 @@ typedef struct gelu_survey_args {
 
 /* Name of the device kernel for (op, approx, dtype), or NULL if out of range. */
 const char* gelu_kernel_name(gelu_op op, gelu_approx approx, gelu_dtype dtype);
+
+/* The kernel to launch for a row-structured op on these operands: op itself where
+ * every row of every operand starts on a 16-byte boundary and holds whole 16-byte
+ * vectors, else its _FLAT form (ops without one are returned as they are). */
+gelu_op gelu_rows_kernel(gelu_op op, gelu_dtype dtype, const gelu_rows_args* args);
 
 /* y[i] = GELU(x[i]) for i < n. y may equal x. */
 gelu_status gelu_host_forward(gelu_approx approx, gelu_dtype dtype, const void* x, void* y,

@@ -1,5 +1,6 @@
-// The C ABI of the host library: the kernel name table and the dispatch between the
-// generic and the FMA compilation of gelu_host.cpp.
+// The C ABI of the host library: the kernel name table, the choice between a
+// row-structured op's two kernels, and the dispatch between the generic and the FMA
+// compilation of gelu_host.cpp.
 #include "gelu_host_variants.h"
 
 #define GELU_STRINGIFY_(x) #x
@@ -33,6 +34,20 @@ extern "C" const char* gelu_kernel_name(gelu_op op, gelu_approx approx, gelu_dty
     GELU_APPROXES(GELU_SURVEY_NAME_CASE)
 #undef GELU_SURVEY_NAME_CASE
     return nullptr;
+}
+
+extern "C" gelu_op gelu_rows_kernel(gelu_op op, gelu_dtype dtype, const gelu_rows_args* args) {
+    const gelu_op flat = op == GELU_OP_BIAS_FORWARD     ? GELU_OP_BIAS_FORWARD_FLAT
+                         : op == GELU_OP_GEGLU_FORWARD  ? GELU_OP_GEGLU_FORWARD_FLAT
+                         : op == GELU_OP_GEGLU_BACKWARD ? GELU_OP_GEGLU_BACKWARD_FLAT
+                                                        : op;
+    if (flat == op || args == nullptr) return op;
+    bool rows_in_vectors = false;
+#define GELU_FITS_CASE(dtype_, T) \
+    if (dtype == dtype_of<T>()) rows_in_vectors = gelu::RowsOperands<T, 3, 2>(*args).rows_in_vectors(GELU_VECTOR_BYTES);
+    GELU_DTYPES(GELU_FITS_CASE)
+#undef GELU_FITS_CASE
+    return rows_in_vectors ? op : flat;
 }
 
 namespace {

@@ -41,16 +41,21 @@
 
 // The row-structured ops of one row of GELU_VARIANTS:
 // X(approx name, dtype name, op name, ABI op, (body)), the body a template taking
-// (const gelu_rows_args&, thread, thread count).
+// (const gelu_rows_args&, thread, thread count). The pointwise ones come in two
+// kernels (GELU_ROWS_WALKS).
 #define GELU_ROWS_OPS(X, approx, A, dtype, T)                                                  \
-    X(approx, dtype, bias_forward, GELU_OP_BIAS_FORWARD,                                       \
-      (gelu::pointwise_rows<T, gelu::BiasForwardOp<gelu::Gelu<gelu::Approx::A, T>>>))       \
+    GELU_ROWS_WALKS(X, approx, A, dtype, T, bias_forward, GELU_OP_BIAS_FORWARD, gelu::BiasForwardOp) \
     X(approx, dtype, bias_backward, GELU_OP_BIAS_BACKWARD,                                     \
       (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>>))                             \
-    X(approx, dtype, geglu_forward, GELU_OP_GEGLU_FORWARD,                                     \
-      (gelu::pointwise_rows<T, gelu::GegluForwardOp<gelu::Gelu<gelu::Approx::A, T>>>))      \
-    X(approx, dtype, geglu_backward, GELU_OP_GEGLU_BACKWARD,                                   \
-      (gelu::pointwise_rows<T, gelu::GegluBackwardOp<gelu::Gelu<gelu::Approx::A, T>>>))
+    GELU_ROWS_WALKS(X, approx, A, dtype, T, geglu_forward, GELU_OP_GEGLU_FORWARD, gelu::GegluForwardOp) \
+    GELU_ROWS_WALKS(X, approx, A, dtype, T, geglu_backward, GELU_OP_GEGLU_BACKWARD, gelu::GegluBackwardOp)
+
+// A pointwise row-structured op's two kernels: row by row in whole vectors
+// (gelu_<name>_...), and the rows as one flat array (gelu_<name>_flat_...).
+#define GELU_ROWS_WALKS(X, approx, A, dtype, T, name, OP, OpT)                                  \
+    X(approx, dtype, name, OP, (gelu::pointwise_rows<T, OpT<gelu::Gelu<gelu::Approx::A, T>>>))  \
+    X(approx, dtype, name##_flat, OP##_FLAT,                                                   \
+      (gelu::pointwise_rows_flat<T, OpT<gelu::Gelu<gelu::Approx::A, T>>>))
 
 #define GELU_UNPAREN(...) __VA_ARGS__
 

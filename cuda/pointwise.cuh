@@ -10,8 +10,12 @@
 // goes through the scalar path.
 //
 // pointwise_rows() walks matrices whose operands each have their own row stride (a
-// bias repeats one row, GeGLU's halves sit side by side in one buffer): vectors
-// when every row of every operand starts on a vector boundary, scalars otherwise.
+// bias repeats one row, GeGLU's halves sit side by side in one buffer), row by row
+// in vectors where every row of every operand starts on a vector boundary.
+// pointwise_rows_flat() serves the other shapes and views (it is the same ops' second
+// kernel, see gelu_rows_kernel): the rows as one flat array, with the flat engine's
+// head, body and tail, and the operands that do not line up with that (a bias row,
+// halves of a wider row) accessed element by element.
 //
 // Vectors are 16 bytes, or for fp32 32 where the target has 32-byte accesses
 // (sm_100 and newer) and the operands' alignment allows: each engine takes the width
@@ -74,14 +78,33 @@ struct alignas(BYTES) Vec {
     T v[WIDTH];
 };
 
+GELU_HD bool vector_aligned(const void* p, uint64_t bytes) {
+    return reinterpret_cast<uintptr_t>(p) % bytes == 0;
+}
+
+// A vector access must be aligned to its size: on the GPU a misaligned one faults.
+// The host build, where it would not, stops instead, so that the host tests catch
+// what would fault on a device.
+template <int BYTES>
+GELU_HD void check_vector_aligned(const void* p) {
+#if !defined(__CUDA_ARCH__)
+    if (!vector_aligned(p, BYTES)) {
+        std::fprintf(stderr, "gelu: misaligned %d-byte vector access at %p\n", BYTES, p);
+        std::abort();
+    }
+#endif
+}
+
 // Every vector access of the engines goes through these two.
 template <int BYTES, class T>
 GELU_HD Vec<T, BYTES> load_vec(const T* p) {
+    check_vector_aligned<BYTES>(p);
     return *reinterpret_cast<const Vec<T, BYTES>*>(p);
 }
 
 template <class T, int BYTES>
 GELU_HD void store_vec(T* p, const Vec<T, BYTES>& v) {
+    check_vector_aligned<BYTES>(p);
     *reinterpret_cast<Vec<T, BYTES>*>(p) = v;
 }
 
@@ -142,10 +165,6 @@ GELU_HD void apply_vector(const Vec<T, BYTES> (&src)[Op::NIN], Vec<T, BYTES> (&d
     for (int k = 0; k < Op::NOUT; ++k)
 #pragma unroll
         for (int e = 0; e < W; e += 2) Storage<T>::store_pair(&dst[k].v[e], r[k][e], r[k][e + 1]);
-}
-
-GELU_HD bool vector_aligned(const void* p, uint64_t bytes) {
-    return reinterpret_cast<uintptr_t>(p) % bytes == 0;
 }
 
 // Whether every operand sits at the same offset within `bytes`, a whole number of
@@ -225,14 +244,19 @@ GELU_HD void pointwise(const Args<T, N>& a, uint64_t tid, uint64_t nthreads) {
 }
 
 // Where a grid-stride walk over work items laid out as rows of per_row stands: (row,
-// item within the row), advanced by addition, so that no loop runs a 64-bit division
-// (a called subroutine whose register saves spilled in one sm_100 kernel).
+// item within the row) of item first, then of first + step, first + 2 step, ...;
+// advanced by addition, so that no loop runs a 64-bit division (a called subroutine
+// whose register saves spilled in one sm_100 kernel).
 struct RowWalk {
     uint64_t row, item;
     uint64_t per_row, drow, ditem;
-    GELU_HD RowWalk(uint64_t tid, uint64_t nthreads, uint64_t per_row)
-        : row(tid / per_row), item(tid % per_row), per_row(per_row), drow(nthreads / per_row),
-          ditem(nthreads % per_row) {}
+    GELU_HD RowWalk(uint64_t first, uint64_t step, uint64_t per_row)
+        : row(first / per_row), item(first % per_row), per_row(per_row), drow(step / per_row),
+          ditem(step % per_row) {}
+    // Moves every position `items` further on.
+    GELU_HD void skip(uint64_t items) {
+        for (item += items; item >= per_row; item -= per_row) ++row;
+    }
     GELU_HD void next() {
         item += ditem;
         row += drow;
@@ -243,59 +267,228 @@ struct RowWalk {
     }
 };
 
-// Matrix operands with their own row strides (see gelu_rows_args), in BYTES-byte
-// vectors when every row of every operand starts on a vector boundary and holds
-// whole vectors (a null optional output always fits).
-template <class T, class Op, int BYTES>
-GELU_HD void pointwise_rows_vectors(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
-    constexpr int NI = Op::NIN, NO = Op::NOUT;
-    constexpr uint64_t W = Vec<T, BYTES>::WIDTH;
+// The operands of a row-structured op (gelu_rows_args): element (r, c) of input j
+// at in[j] + r in_stride[j] + c, of output k likewise; a null output is skipped.
+template <class T, int NI, int NO>
+struct RowsOperands {
     const T* in[NI];
     T* out[NO];
-    bool vec = a.cols % W == 0;
+    uint64_t in_stride[NI], out_stride[NO];
+    uint64_t rows, cols;
+
+    GELU_HD explicit RowsOperands(const gelu_rows_args& a) : rows(a.rows), cols(a.cols) {
+#pragma unroll
+        for (int j = 0; j < NI; ++j) {
+            in[j] = static_cast<const T*>(a.in[j]);
+            in_stride[j] = a.in_stride[j];
+        }
+#pragma unroll
+        for (int k = 0; k < NO; ++k) {
+            out[k] = static_cast<T*>(a.out[k]);
+            out_stride[k] = a.out_stride[k];
+        }
+    }
+
+    // Every row of every operand starts on a `bytes` boundary and holds whole vectors.
+    GELU_HD bool rows_in_vectors(uint64_t bytes) const {
+        const uint64_t w = bytes / sizeof(T);
+        bool fits = cols % w == 0;
+#pragma unroll
+        for (int j = 0; j < NI; ++j) fits = fits && vector_aligned(in[j], bytes) && in_stride[j] % w == 0;
+#pragma unroll
+        for (int k = 0; k < NO; ++k)
+            fits = fits && (!out[k] || (vector_aligned(out[k], bytes) && out_stride[k] % w == 0));
+        return fits;
+    }
+
+    // Rows stored back to back (or only one): a flat array.
+    GELU_HD bool dense(uint64_t stride) const { return rows == 1 || stride == cols; }
+
+    // Whether an operand moves in vectors in the flat walk: a flat array sitting
+    // `anchor` bytes past a `bytes` boundary.
+    GELU_HD bool lines_up(const void* p, uint64_t stride, uint64_t bytes, int64_t anchor) const {
+        return p && dense(stride) && int64_t(reinterpret_cast<uintptr_t>(p) % bytes) == anchor;
+    }
+
+    // The flat walk's alignment: the offset within `bytes` of the first flat operand
+    // (outputs first), a whole number of elements; -1 where the walk does not apply:
+    // no such operand, or operands to access element by element whose vectors would
+    // cross more than one row end (cols < width).
+    GELU_HD int64_t flat_anchor(uint64_t bytes) const {
+        int64_t anchor = -1;
+#pragma unroll
+        for (int k = NO - 1; k >= 0; --k)
+            if (out[k] && dense(out_stride[k])) anchor = reinterpret_cast<uintptr_t>(out[k]) % bytes;
+        if (anchor < 0) {
+#pragma unroll
+            for (int j = NI - 1; j >= 0; --j)
+                if (dense(in_stride[j])) anchor = reinterpret_cast<uintptr_t>(in[j]) % bytes;
+        }
+        if (anchor < 0 || anchor % sizeof(T) != 0) return -1;
+        bool all_line_up = true;
+#pragma unroll
+        for (int j = 0; j < NI; ++j) all_line_up = all_line_up && lines_up(in[j], in_stride[j], bytes, anchor);
+#pragma unroll
+        for (int k = 0; k < NO; ++k)
+            all_line_up = all_line_up && (!out[k] || lines_up(out[k], out_stride[k], bytes, anchor));
+        return all_line_up || rows == 1 || cols >= bytes / sizeof(T) ? anchor : -1;
+    }
+
+    // Op::apply on element (r, c).
+    template <class Op>
+    GELU_HD void apply_at(uint64_t r, uint64_t c) const {
+        const T* ip[NI];
+        T* op[NO];
+#pragma unroll
+        for (int j = 0; j < NI; ++j) ip[j] = in[j] + r * in_stride[j] + c;
+#pragma unroll
+        for (int k = 0; k < NO; ++k) op[k] = out[k] ? out[k] + r * out_stride[k] + c : nullptr;
+        apply_scalar<T, Op>(ip, op);
+    }
+};
+
+// Where element e of a vector that starts at column col lies, counted from the
+// vector's first element: e, or past the row end (cols >= the vector width) e plus
+// the jump from the end of one row to the start of the next.
+GELU_HD int64_t across_rows(int e, uint64_t col, uint64_t cols, uint64_t stride) {
+    return col + e < cols ? e : e + int64_t(stride) - int64_t(cols);
+}
+
+// Row by row: each thread takes whole vectors of a row (vec) or single elements.
+template <class T, class Op, int BYTES>
+GELU_HD void pointwise_rows_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, bool vec, uint64_t tid,
+                                 uint64_t nthreads) {
+    constexpr int NI = Op::NIN, NO = Op::NOUT;
+    constexpr uint64_t W = Vec<T, BYTES>::WIDTH;
+    const uint64_t step = vec ? W : 1;
+    const uint64_t per_row = m.cols / step;
+    if (per_row == 0) return;
+    RowWalk at(tid, nthreads, per_row);
+    for (uint64_t i = tid; i < m.rows * per_row; i += nthreads, at.next()) {
+        const uint64_t r = at.row, col = at.item * step;
+        if (!vec) {
+            m.template apply_at<Op>(r, col);
+            continue;
+        }
+        Vec<T, BYTES> src[NI], dst[NO];
+#pragma unroll
+        for (int j = 0; j < NI; ++j) src[j] = load_vec<BYTES>(m.in[j] + r * m.in_stride[j] + col);
+        apply_vector<Op>(src, dst);
+#pragma unroll
+        for (int k = 0; k < NO; ++k)
+            if (m.out[k]) store_vec(m.out[k] + r * m.out_stride[k] + col, dst[k]);
+    }
+}
+
+// As one flat array of rows x cols elements, the way pointwise() walks: a scalar
+// head and tail around a body of vectors aligned for the anchor operand (see
+// flat_anchor). The operands that line up with it move in vectors, the others (a
+// bias row, GeGLU's halves of a wider row, a view at another offset) element by
+// element, each vector's position kept by a RowWalk. One vector per operand in
+// flight per thread, not GELU_UNROLL: the element-wise operands take a register per
+// element, and two vectors' worth spill in GeGLU's backward.
+template <class T, class Op, int BYTES>
+GELU_HD void pointwise_flat_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, uint64_t tid,
+                                 uint64_t nthreads) {
+    constexpr int NI = Op::NIN, NO = Op::NOUT;
+    constexpr uint64_t W = Vec<T, BYTES>::WIDTH;
+    const uint64_t n = m.rows * m.cols;
+    if (n == 0) return;
+    // The walk's divisions are calls; made first, they find no other value to save
+    // (which spilled on sm_120), and the head is added once it is known.
+    RowWalk at(tid * W, nthreads * W, m.cols);
+    const int64_t anchor = m.flat_anchor(BYTES);
+    bool vec_in[NI], vec_out[NO], all_dense = true;
 #pragma unroll
     for (int j = 0; j < NI; ++j) {
-        in[j] = static_cast<const T*>(a.in[j]);
-        vec = vec && vector_aligned(in[j], BYTES) && a.in_stride[j] % W == 0;
+        vec_in[j] = m.lines_up(m.in[j], m.in_stride[j], BYTES, anchor);
+        all_dense = all_dense && m.dense(m.in_stride[j]);
     }
 #pragma unroll
     for (int k = 0; k < NO; ++k) {
-        out[k] = static_cast<T*>(a.out[k]);
-        vec = vec && vector_aligned(out[k], BYTES) && a.out_stride[k] % W == 0;
+        vec_out[k] = m.lines_up(m.out[k], m.out_stride[k], BYTES, anchor);
+        all_dense = all_dense && (!m.out[k] || m.dense(m.out_stride[k]));
     }
-    if constexpr (BYTES == GELU_WIDE_VECTOR_BYTES)
-        if (!vec) return pointwise_rows_vectors<T, Op, GELU_VECTOR_BYTES>(a, tid, nthreads);
-    const uint64_t step = vec ? W : 1;
-    const uint64_t per_row = a.cols / step;
-    if (per_row == 0) return;
-    const uint64_t total = a.rows * per_row;
-    RowWalk at(tid, nthreads, per_row);
-    for (uint64_t i = tid; i < total; i += nthreads, at.next()) {
-        const uint64_t r = at.row, col = at.item * step;
-        if (vec) {
-            Vec<T, BYTES> src[NI], dst[NO];
+    uint64_t head = (BYTES - anchor) % BYTES / sizeof(T);
+    head = head < n ? head : n;
+    const uint64_t nvec = (n - head) / W;
+    // Head and tail lie within a vector of either end. Where every operand is flat,
+    // (0, i) addresses element i; else cols >= W, so they lie in the first row or
+    // the last.
+    auto scalar = [&](uint64_t i) {
+        if (all_dense || i < m.cols)
+            m.template apply_at<Op>(0, i);
+        else
+            m.template apply_at<Op>(m.rows - 1, i - (m.rows - 1) * m.cols);
+    };
+    for (uint64_t i = tid; i < head; i += nthreads) scalar(i);
+
+    at.skip(head);
+    for (uint64_t v = tid; v < nvec; v += nthreads, at.next()) {
+        const uint64_t i = head + v * W, row = at.row, col = at.item;
+        Vec<T, BYTES> src[NI], dst[NO];
 #pragma unroll
-            for (int j = 0; j < NI; ++j)
-                src[j] = load_vec<BYTES>(in[j] + r * a.in_stride[j] + col);
-            apply_vector<Op>(src, dst);
+        for (int j = 0; j < NI; ++j) {
+            if (vec_in[j]) {
+                src[j] = load_vec<BYTES>(m.in[j] + i);
+                continue;
+            }
+            const T* p = m.in[j] + row * m.in_stride[j] + col;
 #pragma unroll
-            for (int k = 0; k < NO; ++k)
-                if (out[k]) store_vec(out[k] + r * a.out_stride[k] + col, dst[k]);
-        } else {
-            const T* ip[NI];
-            T* op[NO];
+            for (int e = 0; e < int(W); ++e) src[j].v[e] = p[across_rows(e, col, m.cols, m.in_stride[j])];
+        }
+        apply_vector<Op>(src, dst);
 #pragma unroll
-            for (int j = 0; j < NI; ++j) ip[j] = in[j] + r * a.in_stride[j] + col;
+        for (int k = 0; k < NO; ++k) {
+            if (!m.out[k]) continue;
+            if (vec_out[k]) {
+                store_vec(m.out[k] + i, dst[k]);
+                continue;
+            }
+            T* p = m.out[k] + row * m.out_stride[k] + col;
 #pragma unroll
-            for (int k = 0; k < NO; ++k) op[k] = out[k] ? out[k] + r * a.out_stride[k] + col : nullptr;
-            apply_scalar<T, Op>(ip, op);
+            for (int e = 0; e < int(W); ++e) p[across_rows(e, col, m.cols, m.out_stride[k])] = dst[k].v[e];
         }
     }
+
+    for (uint64_t i = head + nvec * W + tid; i < n; i += nthreads) scalar(i);
+}
+
+// The row kernel: every row of every operand in whole BYTES-byte vectors (for the
+// wide form: else in 16-byte ones), else element by element; gelu_rows_kernel sends
+// only operands that fit 16-byte vectors here.
+template <class T, class Op, int BYTES>
+GELU_HD void pointwise_rows_vectors(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
+    const RowsOperands<T, Op::NIN, Op::NOUT> m(a);
+    const bool vec = m.rows_in_vectors(BYTES);
+    if constexpr (BYTES == GELU_WIDE_VECTOR_BYTES)
+        if (!vec) return pointwise_rows_vectors<T, Op, GELU_VECTOR_BYTES>(a, tid, nthreads);
+    pointwise_rows_walk<T, Op, BYTES>(m, vec, tid, nthreads);
+}
+
+// The flat kernel: as one flat array (pointwise_flat_walk) where that applies, else
+// element by element.
+template <class T, class Op, int BYTES>
+GELU_HD void pointwise_rows_flat_vectors(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
+    const RowsOperands<T, Op::NIN, Op::NOUT> m(a);
+    const bool flat = m.flat_anchor(BYTES) >= 0;
+    if constexpr (BYTES == GELU_WIDE_VECTOR_BYTES)
+        if (!flat) return pointwise_rows_flat_vectors<T, Op, GELU_VECTOR_BYTES>(a, tid, nthreads);
+    if (flat)
+        pointwise_flat_walk<T, Op, BYTES>(m, tid, nthreads);
+    else
+        pointwise_rows_walk<T, Op, BYTES>(m, false, tid, nthreads);
 }
 
 template <class T, class Op>
 GELU_HD void pointwise_rows(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
     with_vector_bytes<T>([&](auto bytes) { pointwise_rows_vectors<T, Op, decltype(bytes)::value>(a, tid, nthreads); });
+}
+
+template <class T, class Op>
+GELU_HD void pointwise_rows_flat(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
+    with_vector_bytes<T>(
+        [&](auto bytes) { pointwise_rows_flat_vectors<T, Op, decltype(bytes)::value>(a, tid, nthreads); });
 }
 
 }  // namespace gelu

@@ -126,6 +126,10 @@ if [ -x "$here/ab.sh" ]; then  # A/B builds, where scripts/ab-bundle.sh added th
 fi
 step bench 170 "$here/to" "$out/bench.json" "$gelu" bench --quiet --format json --sizes 12,14,16,18,20,22,24,26,28 \
   --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward
+# The fused ops on rows that are not whole 16-byte vectors in any dtype (4098
+# columns): the flat kernels, and the bias gradient's element-wise path.
+step bench-odd-cols 30 "$here/to" "$out/bench-odd-cols.json" "$gelu" bench --quiet --format json --sizes 24,26 \
+  --op bias-forward,bias-backward,geglu-forward,geglu-backward --cols 4098
 flush_logs
 step launch-overhead 40 "$here/bin/bench-launch" --bench --warm-up-time 1 --measurement-time 3
 flush_logs

@@ -27,7 +27,7 @@ pub fn fatbin() -> &'static [u8] {
 const BLOCK: u32 = ffi::GELU_BLOCK_THREADS;
 /// The ops launched through the kernel set, in ABI order (the surveys, a validation
 /// tool, load their kernel when asked).
-const OPS: [ffi::gelu_op; 7] = [
+const OPS: [ffi::gelu_op; 10] = [
     ffi::gelu_op::GELU_OP_FORWARD,
     ffi::gelu_op::GELU_OP_BACKWARD,
     ffi::gelu_op::GELU_OP_BIAS_FORWARD,
@@ -35,6 +35,9 @@ const OPS: [ffi::gelu_op; 7] = [
     ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
     ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
     ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
+    ffi::gelu_op::GELU_OP_BIAS_FORWARD_FLAT,
+    ffi::gelu_op::GELU_OP_GEGLU_FORWARD_FLAT,
+    ffi::gelu_op::GELU_OP_GEGLU_BACKWARD_FLAT,
 ];
 
 struct Kernel {
@@ -225,19 +228,10 @@ pub(crate) fn launch_rows<T: GeluFloat>(
         return Ok(());
     }
     let blocks = |resident: u32| call.items.div_ceil(BLOCK as u64).clamp(1, resident as u64) as u32;
-    let dtype = call.kernel_dtype::<T>();
+    let (op, dtype) = call.kernel::<T>();
     // SAFETY: the kernel takes one gelu_rows_args by value; its pointers are device
     // addresses of buffers the plan validated against the shape.
-    unsafe {
-        launch_on(
-            stream,
-            call.op,
-            approx,
-            dtype,
-            blocks,
-            &mut [arg(&call.args)],
-        )
-    }
+    unsafe { launch_on(stream, op, approx, dtype, blocks, &mut [arg(&call.args)]) }
 }
 
 /// Runs the fp32 accuracy survey kernel for (op, approx) over the bit patterns

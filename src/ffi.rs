@@ -19,8 +19,11 @@ pub enum gelu_op {
     GELU_OP_DBIAS_REDUCE = 4,
     GELU_OP_GEGLU_FORWARD = 5,
     GELU_OP_GEGLU_BACKWARD = 6,
-    GELU_OP_SURVEY_FORWARD = 7,
-    GELU_OP_SURVEY_BACKWARD = 8,
+    GELU_OP_BIAS_FORWARD_FLAT = 7,
+    GELU_OP_GEGLU_FORWARD_FLAT = 8,
+    GELU_OP_GEGLU_BACKWARD_FLAT = 9,
+    GELU_OP_SURVEY_FORWARD = 10,
+    GELU_OP_SURVEY_BACKWARD = 11,
 }
 #[repr(u32)]
 #[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
@@ -90,6 +93,10 @@ unsafe extern "C" {
         approx: gelu_approx,
         dtype: gelu_dtype,
     ) -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn gelu_rows_kernel(op: gelu_op, dtype: gelu_dtype, args: *const gelu_rows_args)
+        -> gelu_op;
 }
 unsafe extern "C" {
     pub fn gelu_host_forward(

@@ -69,9 +69,14 @@ impl RowsCall {
         }
     }
 
-    /// The dtype of the kernel to launch for an op on `T`.
-    pub fn kernel_dtype<T: GeluFloat>(&self) -> DType {
-        self.dtype.unwrap_or(T::DTYPE)
+    /// The kernel to launch for an op on `T`, as (op, dtype): the op's own kernel,
+    /// or for operands whose rows do not all hold whole 16-byte vectors its `_FLAT`
+    /// one, as the kernel sources decide (`gelu_rows_kernel`).
+    pub fn kernel<T: GeluFloat>(&self) -> (ffi::gelu_op, DType) {
+        let dtype = self.dtype.unwrap_or(T::DTYPE);
+        // SAFETY: reads the argument struct, which outlives the call.
+        let op = unsafe { ffi::gelu_rows_kernel(self.op, dtype.abi(), &self.args) };
+        (op, dtype)
     }
 }
 

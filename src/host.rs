@@ -244,8 +244,8 @@ impl HostRunner {
                 * ffi::GELU_BLOCK_THREADS as u64
         });
         let args = &SharedArgs(call.args);
-        let op = call.op;
-        let dtype = call.kernel_dtype::<T>().abi();
+        let (op, dtype) = call.kernel::<T>();
+        let dtype = dtype.abi();
         let items = call.items.min(usize::MAX as u64) as usize;
         self.run(items, threads, |launch| {
             let args = args.get();

@@ -10,13 +10,18 @@ use half::{bf16, f16};
 
 use crate::{Format, Progress};
 
-/// Columns of the matrix ops (bias, GeGLU half width): a typical hidden size.
-const COLS: usize = 4096;
+/// Columns of the matrix ops (bias, GeGLU half width) by default: a typical hidden
+/// size.
+pub const COLS: usize = 4096;
 
 /// Every operand an op may need, over windows of a pool larger than the L2.
 struct Buffers<T: GeluFloat> {
     pool: Pool,
     n: usize,
+    /// The matrix ops' width and their elements: the whole rows of width `cols` that
+    /// `n` holds.
+    cols: usize,
+    matrix: usize,
     x: CudaSlice<T>,
     dy: CudaSlice<T>,
     out: CudaSlice<T>,
@@ -31,13 +36,16 @@ fn drv(e: gelu_cuda::cudarc::driver::DriverError) -> String {
 }
 
 impl<T: GeluFloat> Buffers<T> {
-    /// Operands for ops of `n` output elements; windows hold 2n (GeGLU's input).
-    fn new(stream: &Arc<CudaStream>, n: usize) -> Result<Self, String> {
+    /// Operands for ops of `n` output elements, matrices `cols` wide; windows hold
+    /// 2n (GeGLU's input).
+    fn new(stream: &Arc<CudaStream>, n: usize, cols: usize) -> Result<Self, String> {
         let pool = Pool::new(2 * n, std::mem::size_of::<T>());
         let up = |seed| random_buffer::<T>(stream, pool.len(), seed).map_err(|e| e.to_string());
-        let cols = COLS.min(n);
+        let cols = cols.clamp(1, n);
         Ok(Self {
             n,
+            cols,
+            matrix: n / cols * cols,
             x: up(1)?,
             dy: up(2)?,
             out: up(3)?,
@@ -62,9 +70,8 @@ impl<T: GeluFloat> Buffers<T> {
         approx: Approximation,
         i: u64,
     ) -> Result<(), GeluError> {
-        let w = self.pool.window(i);
-        let (n, s) = (self.n, w.start);
-        let cols = COLS.min(n);
+        let s = self.pool.window(i).start;
+        let (n, cols, m) = (self.n, self.cols, self.matrix);
         match op {
             Op::Forward => gelu_cuda::forward(
                 stream,
@@ -82,35 +89,43 @@ impl<T: GeluFloat> Buffers<T> {
             Op::BiasForward => gelu_cuda::bias_gelu_forward_aux(
                 stream,
                 approx,
-                &self.x.slice(s..s + n),
+                &self.x.slice(s..s + m),
                 &self.bias,
-                &mut self.out.slice_mut(s..s + n),
-                &mut self.aux.slice_mut(s..s + n),
+                &mut self.out.slice_mut(s..s + m),
+                &mut self.aux.slice_mut(s..s + m),
             ),
             Op::BiasBackward => gelu_cuda::bias_gelu_backward(
                 stream,
                 approx,
-                &self.x.slice(s..s + n),
-                &self.dy.slice(s..s + n),
-                &mut self.out.slice_mut(s..s + n),
+                &self.x.slice(s..s + m),
+                &self.dy.slice(s..s + m),
+                &mut self.out.slice_mut(s..s + m),
                 &mut self.db,
                 &mut self.ws,
             ),
             Op::GegluForward => gelu_cuda::geglu_forward(
                 stream,
                 approx,
-                &self.x.slice(w.clone()),
-                &mut self.out.slice_mut(s..s + n),
+                &self.x.slice(s..s + 2 * m),
+                &mut self.out.slice_mut(s..s + m),
                 2 * cols,
             ),
             Op::GegluBackward => gelu_cuda::geglu_backward(
                 stream,
                 approx,
-                &self.x.slice(w.clone()),
-                &self.dy.slice(s..s + n),
-                &mut self.out.slice_mut(w),
+                &self.x.slice(s..s + 2 * m),
+                &self.dy.slice(s..s + m),
+                &mut self.out.slice_mut(s..s + 2 * m),
                 2 * cols,
             ),
+        }
+    }
+
+    /// Output elements of one launch of `op`.
+    fn elements(&self, op: Op) -> usize {
+        match op {
+            Op::Forward | Op::Backward => self.n,
+            _ => self.matrix,
         }
     }
 
@@ -153,6 +168,8 @@ fn measure(
 pub struct BenchRow {
     pub dtype: DType,
     pub log2: u32,
+    /// The matrix ops' width.
+    pub cols: usize,
     pub op: Op,
     pub approx: Approximation,
     pub micros: f64,
@@ -162,9 +179,10 @@ pub struct BenchRow {
 
 impl BenchRow {
     /// The machine-readable columns (JSON keys, CSV header), in order.
-    const FIELDS: [&'static str; 8] = [
+    const FIELDS: [&'static str; 9] = [
         "dtype",
         "n",
+        "cols",
         "op",
         "approximation",
         "median_us",
@@ -178,6 +196,7 @@ impl BenchRow {
         let values = [
             (self.dtype.to_string(), true),
             ((1u64 << self.log2).to_string(), false),
+            (self.cols.to_string(), false),
             (self.op.to_string(), true),
             (self.approx.to_string(), true),
             (format!("{:.3}", self.micros), false),
@@ -193,28 +212,37 @@ impl BenchRow {
     }
 }
 
+/// What `gelu bench` times: sizes (log2 of the element counts), the matrix ops'
+/// width, ops and approximations.
+pub struct Selection<'a> {
+    pub sizes: &'a [u32],
+    pub cols: usize,
+    pub ops: &'a [Op],
+    pub approxes: &'a [Approximation],
+}
+
 fn bench_dtype<T: GeluFloat>(
     ctx: &Arc<CudaContext>,
     stream: &Arc<CudaStream>,
-    sizes: &[u32],
-    ops: &[Op],
-    approxes: &[Approximation],
+    sel: &Selection<'_>,
     progress: &Progress,
     emit: &mut dyn FnMut(BenchRow),
 ) -> Result<(), String> {
     let elem = std::mem::size_of::<T>() as f64;
-    for &log2 in sizes {
+    for &log2 in sel.sizes {
         let n = 1usize << log2;
-        let mut b = Buffers::<T>::new(stream, n)?;
+        let mut b = Buffers::<T>::new(stream, n, sel.cols)?;
         let copy = measure(ctx, stream, &mut |i| b.copy(stream, i))?;
         let copy_gbps = 2.0 * n as f64 * elem / copy / 1e3;
-        for &op in ops {
-            for &approx in approxes {
+        for &op in sel.ops {
+            for &approx in sel.approxes {
                 let micros = measure(ctx, stream, &mut |i| b.launch(stream, op, approx, i))?;
-                let gbps = op.elements_moved() as f64 * n as f64 * elem / micros / 1e3;
+                let moved = op.elements_moved() * b.elements(op);
+                let gbps = moved as f64 * elem / micros / 1e3;
                 emit(BenchRow {
                     dtype: T::DTYPE,
                     log2,
+                    cols: b.cols,
                     op,
                     approx,
                     micros,
@@ -231,26 +259,24 @@ fn bench_dtype<T: GeluFloat>(
 /// Times every (dtype, size, op, approximation) and prints each row as it is
 /// measured, so that a run stopped early keeps what it measured.
 pub fn bench(
-    sizes: &[u32],
+    sel: &Selection<'_>,
     dtypes: &[DType],
-    ops: &[Op],
-    approxes: &[Approximation],
     format: Format,
     progress: &Progress,
 ) -> Result<(), String> {
     let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("bench needs a GPU: {e}"))?;
     let stream = ctx.new_stream().map_err(drv)?;
-    let mut printer = Printer::new(&ctx.name().unwrap_or_default(), format);
+    let mut printer = Printer::new(&ctx.name().unwrap_or_default(), format, sel.cols);
     let bar = progress.bar(
-        (sizes.len() * dtypes.len() * ops.len() * approxes.len()) as u64,
+        (sel.sizes.len() * dtypes.len() * sel.ops.len() * sel.approxes.len()) as u64,
         "bench",
     );
     let emit = &mut |r: BenchRow| printer.row(&r);
     for &dtype in dtypes {
         match dtype {
-            DType::F32 => bench_dtype::<f32>(&ctx, &stream, sizes, ops, approxes, &bar, emit)?,
-            DType::F16 => bench_dtype::<f16>(&ctx, &stream, sizes, ops, approxes, &bar, emit)?,
-            DType::BF16 => bench_dtype::<bf16>(&ctx, &stream, sizes, ops, approxes, &bar, emit)?,
+            DType::F32 => bench_dtype::<f32>(&ctx, &stream, sel, &bar, emit)?,
+            DType::F16 => bench_dtype::<f16>(&ctx, &stream, sel, &bar, emit)?,
+            DType::BF16 => bench_dtype::<bf16>(&ctx, &stream, sel, &bar, emit)?,
         }
     }
     progress.finish();
@@ -263,15 +289,17 @@ pub fn bench(
 struct Printer {
     card: String,
     format: Format,
+    cols: usize,
     rows: usize,
 }
 
 impl Printer {
-    fn new(card: &str, format: Format) -> Self {
+    fn new(card: &str, format: Format, cols: usize) -> Self {
         let card = card.to_string();
         Self {
             card,
             format,
+            cols,
             rows: 0,
         }
     }
@@ -286,7 +314,11 @@ impl Printer {
             Format::Table => {
                 println!("{}: median device time (CUDA events), GB/s counting the bytes each op must move,", self.card);
                 println!(
-                    "and the share of a device-to-device copy's GB/s measured in the same run"
+                    "and the share of a device-to-device copy's GB/s measured in the same run;"
+                );
+                println!(
+                    "matrix ops {} columns wide (bias length, GeGLU half width)",
+                    self.cols
                 );
                 println!(
                     "{:<5} {:>6} {:<15} {:<8} {:>11} {:>9} {:>9} {:>8}",
@@ -358,7 +390,7 @@ fn profile_dtype<T: GeluFloat>(
 ) -> Result<(), String> {
     let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("profile needs a GPU: {e}"))?;
     let stream = ctx.new_stream().map_err(drv)?;
-    let mut b = Buffers::<T>::new(&stream, n)?;
+    let mut b = Buffers::<T>::new(&stream, n, COLS)?;
     let ranges = if gelu_cuda::nvtx::ENABLED {
         "NVTX range per launch"
     } else {

@@ -107,6 +107,11 @@ enum Command {
         op: Vec<Op>,
         #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Approximation::Exact, Approximation::Tanh, Approximation::Sigmoid])]
         approx: Vec<Approximation>,
+        /// Columns of the matrix ops (bias length, GeGLU half width); where it does
+        /// not divide a size, as many whole rows as fit. A width that is not a
+        /// multiple of 16 bytes runs the fused ops' flat kernels.
+        #[arg(long, default_value_t = bench::COLS)]
+        cols: usize,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -261,6 +266,7 @@ fn run(cli: Cli) -> Result<(), String> {
             dtype,
             op,
             approx,
+            cols,
             format,
         } => {
             if let Some(s) = sizes.iter().find(|&&s| !(4..=31).contains(&s)) {
@@ -268,7 +274,16 @@ fn run(cli: Cli) -> Result<(), String> {
                     "--sizes takes log2 element counts from 4 to 31, got {s}"
                 ));
             }
-            bench::bench(&sizes, &dtype, &op, &approx, format, &progress)
+            if cols == 0 {
+                return Err("--cols must be at least 1".to_string());
+            }
+            let sel = bench::Selection {
+                sizes: &sizes,
+                cols,
+                ops: &op,
+                approxes: &approx,
+            };
+            bench::bench(&sel, &dtype, format, &progress)
         }
         Command::Profile {
             op,
