@@ -44,7 +44,7 @@ extern "C" gelu_status GELU_HOST_VARIANT(gelu_host_rows)(gelu_op op, gelu_approx
                                                          const gelu_rows_args* args,
                                                          gelu_host_launch launch) {
     if (!valid(launch) || args == nullptr) return GELU_STATUS_INVALID_ARGUMENT;
-#define GELU_ROWS_CASE(approx_, dtype_, name, OP, body)                                \
+#define GELU_ROWS_CASE(approx_, dtype_, name, OP, body, bounds)                        \
     if (op == OP) {                                                                    \
         emulate(launch, [&](uint64_t t, uint64_t threads) { GELU_UNPAREN body(*args, t, threads); }); \
         return GELU_STATUS_OK;                                                         \

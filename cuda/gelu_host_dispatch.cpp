@@ -10,7 +10,7 @@ using gelu_host::approx_of;
 using gelu_host::dtype_of;
 
 extern "C" const char* gelu_kernel_name(gelu_op op, gelu_approx approx, gelu_dtype dtype) {
-#define GELU_ROWS_NAME(approx_, dtype_, name, OP, body) \
+#define GELU_ROWS_NAME(approx_, dtype_, name, OP, body, bounds) \
     if (op == OP) return GELU_STRINGIFY(GELU_KERNEL_NAME(name, approx_, dtype_));
 #define GELU_NAME_ROW(approx_, A, dtype_, T)                                                  \
     if (approx == approx_of(gelu::Approx::A) && dtype == dtype_of<T>()) {                      \

@@ -5,8 +5,9 @@
 #define GELU_GRID_THREADS (uint64_t(gridDim.x) * blockDim.x)
 #define GELU_KERNEL extern "C" __global__ void __launch_bounds__(GELU_BLOCK_THREADS)
 
-#define GELU_DEFINE_ROWS(approx, dtype, name, OP, body)                                        \
-    GELU_KERNEL GELU_KERNEL_NAME(name, approx, dtype)(const gelu_rows_args a) {                \
+#define GELU_DEFINE_ROWS(approx, dtype, name, OP, body, bounds)                                \
+    extern "C" __global__ void __launch_bounds__ bounds GELU_KERNEL_NAME(name, approx, dtype)( \
+        const gelu_rows_args a) {                                                              \
         GELU_UNPAREN body(a, GELU_GLOBAL_THREAD, GELU_GRID_THREADS);                           \
     }
 

@@ -40,22 +40,25 @@
 #define GELU_SURVEY_NAME(direction, approx) gelu_survey_##direction##_##approx
 
 // The row-structured ops of one row of GELU_VARIANTS:
-// X(approx name, dtype name, op name, ABI op, (body)), the body a template taking
-// (const gelu_rows_args&, thread, thread count). The pointwise ones come in two
-// kernels (GELU_ROWS_WALKS).
+// X(approx name, dtype name, op name, ABI op, (body), (launch bounds)), the body a
+// template taking (const gelu_rows_args&, thread, thread count). The pointwise ones
+// come in two kernels (GELU_ROWS_WALKS).
 #define GELU_ROWS_OPS(X, approx, A, dtype, T)                                                  \
     GELU_ROWS_WALKS(X, approx, A, dtype, T, bias_forward, GELU_OP_BIAS_FORWARD, gelu::BiasForwardOp) \
     X(approx, dtype, bias_backward, GELU_OP_BIAS_BACKWARD,                                     \
-      (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>>))                             \
+      (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>>), (GELU_BLOCK_THREADS))       \
     GELU_ROWS_WALKS(X, approx, A, dtype, T, geglu_forward, GELU_OP_GEGLU_FORWARD, gelu::GegluForwardOp) \
     GELU_ROWS_WALKS(X, approx, A, dtype, T, geglu_backward, GELU_OP_GEGLU_BACKWARD, gelu::GegluBackwardOp)
 
 // A pointwise row-structured op's two kernels: row by row in whole vectors
-// (gelu_<name>_...), and the rows as one flat array (gelu_<name>_flat_...).
+// (gelu_<name>_...), and the rows as one flat array (gelu_<name>_flat_...). The flat
+// ones ask ptxas for two resident blocks (at most 128 registers): left to itself it
+// kept sm_75's code at 64 and spilled a few bytes in some.
 #define GELU_ROWS_WALKS(X, approx, A, dtype, T, name, OP, OpT)                                  \
-    X(approx, dtype, name, OP, (gelu::pointwise_rows<T, OpT<gelu::Gelu<gelu::Approx::A, T>>>))  \
+    X(approx, dtype, name, OP, (gelu::pointwise_rows<T, OpT<gelu::Gelu<gelu::Approx::A, T>>>),  \
+      (GELU_BLOCK_THREADS))                                                                    \
     X(approx, dtype, name##_flat, OP##_FLAT,                                                   \
-      (gelu::pointwise_rows_flat<T, OpT<gelu::Gelu<gelu::Approx::A, T>>>))
+      (gelu::pointwise_rows_flat<T, OpT<gelu::Gelu<gelu::Approx::A, T>>>), (GELU_BLOCK_THREADS, 2))
 
 #define GELU_UNPAREN(...) __VA_ARGS__
 

@@ -289,15 +289,15 @@ struct RowsOperands {
         }
     }
 
-    // Every row of every operand starts on a `bytes` boundary and holds whole vectors.
+    // Every row of every operand starts on a `bytes` boundary and holds whole vectors
+    // (a null operand, with stride 0, always does).
     GELU_HD bool rows_in_vectors(uint64_t bytes) const {
         const uint64_t w = bytes / sizeof(T);
         bool fits = cols % w == 0;
 #pragma unroll
         for (int j = 0; j < NI; ++j) fits = fits && vector_aligned(in[j], bytes) && in_stride[j] % w == 0;
 #pragma unroll
-        for (int k = 0; k < NO; ++k)
-            fits = fits && (!out[k] || (vector_aligned(out[k], bytes) && out_stride[k] % w == 0));
+        for (int k = 0; k < NO; ++k) fits = fits && vector_aligned(out[k], bytes) && out_stride[k] % w == 0;
         return fits;
     }
 
@@ -306,32 +306,24 @@ struct RowsOperands {
 
     // Whether an operand moves in vectors in the flat walk: a flat array sitting
     // `anchor` bytes past a `bytes` boundary.
-    GELU_HD bool lines_up(const void* p, uint64_t stride, uint64_t bytes, int64_t anchor) const {
-        return p && dense(stride) && int64_t(reinterpret_cast<uintptr_t>(p) % bytes) == anchor;
+    GELU_HD bool lines_up(const void* p, uint64_t stride, uint64_t bytes, uintptr_t anchor) const {
+        return p && dense(stride) && reinterpret_cast<uintptr_t>(p) % bytes == anchor;
     }
 
     // The flat walk's alignment: the offset within `bytes` of the first flat operand
-    // (outputs first), a whole number of elements; -1 where the walk does not apply:
-    // no such operand, or operands to access element by element whose vectors would
-    // cross more than one row end (cols < width).
-    GELU_HD int64_t flat_anchor(uint64_t bytes) const {
-        int64_t anchor = -1;
+    // (outputs first) where that is a whole number of elements, else 0.
+    GELU_HD uintptr_t flat_anchor(uint64_t bytes) const {
+        const void* first = nullptr;
 #pragma unroll
         for (int k = NO - 1; k >= 0; --k)
-            if (out[k] && dense(out_stride[k])) anchor = reinterpret_cast<uintptr_t>(out[k]) % bytes;
-        if (anchor < 0) {
+            if (out[k] && dense(out_stride[k])) first = out[k];
+        if (!first) {
 #pragma unroll
             for (int j = NI - 1; j >= 0; --j)
-                if (dense(in_stride[j])) anchor = reinterpret_cast<uintptr_t>(in[j]) % bytes;
+                if (dense(in_stride[j])) first = in[j];
         }
-        if (anchor < 0 || anchor % sizeof(T) != 0) return -1;
-        bool all_line_up = true;
-#pragma unroll
-        for (int j = 0; j < NI; ++j) all_line_up = all_line_up && lines_up(in[j], in_stride[j], bytes, anchor);
-#pragma unroll
-        for (int k = 0; k < NO; ++k)
-            all_line_up = all_line_up && (!out[k] || lines_up(out[k], out_stride[k], bytes, anchor));
-        return all_line_up || rows == 1 || cols >= bytes / sizeof(T) ? anchor : -1;
+        const uintptr_t anchor = reinterpret_cast<uintptr_t>(first) % bytes;
+        return anchor % sizeof(T) == 0 ? anchor : 0;
     }
 
     // Op::apply on element (r, c).
@@ -347,13 +339,6 @@ struct RowsOperands {
     }
 };
 
-// Where element e of a vector that starts at column col lies, counted from the
-// vector's first element: e, or past the row end (cols >= the vector width) e plus
-// the jump from the end of one row to the start of the next.
-GELU_HD int64_t across_rows(int e, uint64_t col, uint64_t cols, uint64_t stride) {
-    return col + e < cols ? e : e + int64_t(stride) - int64_t(cols);
-}
-
 // Row by row: each thread takes whole vectors of a row (vec) or single elements.
 template <class T, class Op, int BYTES>
 GELU_HD void pointwise_rows_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, bool vec, uint64_t tid,
@@ -363,8 +348,9 @@ GELU_HD void pointwise_rows_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, bo
     const uint64_t step = vec ? W : 1;
     const uint64_t per_row = m.cols / step;
     if (per_row == 0) return;
+    const uint64_t total = m.rows * per_row;
     RowWalk at(tid, nthreads, per_row);
-    for (uint64_t i = tid; i < m.rows * per_row; i += nthreads, at.next()) {
+    for (uint64_t i = tid; i < total; i += nthreads, at.next()) {
         const uint64_t r = at.row, col = at.item * step;
         if (!vec) {
             m.template apply_at<Op>(r, col);
@@ -397,35 +383,42 @@ GELU_HD void pointwise_flat_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, ui
     // The walk's divisions are calls; made first, they find no other value to save
     // (which spilled on sm_120), and the head is added once it is known.
     RowWalk at(tid * W, nthreads * W, m.cols);
-    const int64_t anchor = m.flat_anchor(BYTES);
-    bool vec_in[NI], vec_out[NO], all_dense = true;
+    const uintptr_t anchor = m.flat_anchor(BYTES);
+    bool vec_in[NI], vec_out[NO];
 #pragma unroll
-    for (int j = 0; j < NI; ++j) {
-        vec_in[j] = m.lines_up(m.in[j], m.in_stride[j], BYTES, anchor);
-        all_dense = all_dense && m.dense(m.in_stride[j]);
-    }
+    for (int j = 0; j < NI; ++j) vec_in[j] = m.lines_up(m.in[j], m.in_stride[j], BYTES, anchor);
 #pragma unroll
-    for (int k = 0; k < NO; ++k) {
-        vec_out[k] = m.lines_up(m.out[k], m.out_stride[k], BYTES, anchor);
-        all_dense = all_dense && (!m.out[k] || m.dense(m.out_stride[k]));
-    }
+    for (int k = 0; k < NO; ++k) vec_out[k] = m.lines_up(m.out[k], m.out_stride[k], BYTES, anchor);
     uint64_t head = (BYTES - anchor) % BYTES / sizeof(T);
     head = head < n ? head : n;
-    const uint64_t nvec = (n - head) / W;
-    // Head and tail lie within a vector of either end. Where every operand is flat,
-    // (0, i) addresses element i; else cols >= W, so they lie in the first row or
-    // the last.
-    auto scalar = [&](uint64_t i) {
-        if (all_dense || i < m.cols)
-            m.template apply_at<Op>(0, i);
-        else
-            m.template apply_at<Op>(m.rows - 1, i - (m.rows - 1) * m.cols);
-    };
-    for (uint64_t i = tid; i < head; i += nthreads) scalar(i);
+    const uint64_t nvec = (n - head) / W, tail = head + nvec * W;
+
+    // Head and tail, one loop: each element lies within W of an end of the array, so
+    // its row is found from that end, a row at a time.
+    for (uint64_t k = tid; k < head + (n - tail); k += nthreads) {
+        const uint64_t i = k < head ? k : tail + (k - head);
+        uint64_t r = 0, c = i;
+        if (i >= W) {
+            uint64_t back = n - i;
+            for (r = m.rows - 1; back > m.cols; --r) back -= m.cols;
+            c = m.cols - back;
+        }
+        for (; c >= m.cols; ++r) c -= m.cols;
+        m.template apply_at<Op>(r, c);
+    }
 
     at.skip(head);
-    for (uint64_t v = tid; v < nvec; v += nthreads, at.next()) {
-        const uint64_t i = head + v * W, row = at.row, col = at.item;
+    for (uint64_t i = head + tid * W; i < tail; i += nthreads * W, at.next()) {
+        // Bit e: element e is the last of its row, so element e + 1 starts the next.
+        uint32_t row_end = 0;
+        uint64_t c = at.item;
+#pragma unroll
+        for (int e = 0; e < int(W); ++e) {
+            if (++c == m.cols) {
+                row_end |= 1u << e;
+                c = 0;
+            }
+        }
         Vec<T, BYTES> src[NI], dst[NO];
 #pragma unroll
         for (int j = 0; j < NI; ++j) {
@@ -433,9 +426,13 @@ GELU_HD void pointwise_flat_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, ui
                 src[j] = load_vec<BYTES>(m.in[j] + i);
                 continue;
             }
-            const T* p = m.in[j] + row * m.in_stride[j] + col;
+            const T* p = m.in[j] + at.row * m.in_stride[j] + at.item;
+            const int64_t jump = int64_t(m.in_stride[j]) - int64_t(m.cols);
 #pragma unroll
-            for (int e = 0; e < int(W); ++e) src[j].v[e] = p[across_rows(e, col, m.cols, m.in_stride[j])];
+            for (int e = 0; e < int(W); ++e, ++p) {
+                src[j].v[e] = *p;
+                if (row_end >> e & 1) p += jump;
+            }
         }
         apply_vector<Op>(src, dst);
 #pragma unroll
@@ -445,13 +442,15 @@ GELU_HD void pointwise_flat_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, ui
                 store_vec(m.out[k] + i, dst[k]);
                 continue;
             }
-            T* p = m.out[k] + row * m.out_stride[k] + col;
+            T* p = m.out[k] + at.row * m.out_stride[k] + at.item;
+            const int64_t jump = int64_t(m.out_stride[k]) - int64_t(m.cols);
 #pragma unroll
-            for (int e = 0; e < int(W); ++e) p[across_rows(e, col, m.cols, m.out_stride[k])] = dst[k].v[e];
+            for (int e = 0; e < int(W); ++e, ++p) {
+                *p = dst[k].v[e];
+                if (row_end >> e & 1) p += jump;
+            }
         }
     }
-
-    for (uint64_t i = head + nvec * W + tid; i < n; i += nthreads) scalar(i);
 }
 
 // The row kernel: every row of every operand in whole BYTES-byte vectors (for the
@@ -466,29 +465,16 @@ GELU_HD void pointwise_rows_vectors(const gelu_rows_args& a, uint64_t tid, uint6
     pointwise_rows_walk<T, Op, BYTES>(m, vec, tid, nthreads);
 }
 
-// The flat kernel: as one flat array (pointwise_flat_walk) where that applies, else
-// element by element.
-template <class T, class Op, int BYTES>
-GELU_HD void pointwise_rows_flat_vectors(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
-    const RowsOperands<T, Op::NIN, Op::NOUT> m(a);
-    const bool flat = m.flat_anchor(BYTES) >= 0;
-    if constexpr (BYTES == GELU_WIDE_VECTOR_BYTES)
-        if (!flat) return pointwise_rows_flat_vectors<T, Op, GELU_VECTOR_BYTES>(a, tid, nthreads);
-    if (flat)
-        pointwise_flat_walk<T, Op, BYTES>(m, tid, nthreads);
-    else
-        pointwise_rows_walk<T, Op, BYTES>(m, false, tid, nthreads);
-}
-
 template <class T, class Op>
 GELU_HD void pointwise_rows(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
     with_vector_bytes<T>([&](auto bytes) { pointwise_rows_vectors<T, Op, decltype(bytes)::value>(a, tid, nthreads); });
 }
 
+// The flat kernel: 16-byte vectors on every architecture (a fallback, for which the
+// fp32 kernels of sm_100 and newer do not double their code).
 template <class T, class Op>
 GELU_HD void pointwise_rows_flat(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
-    with_vector_bytes<T>(
-        [&](auto bytes) { pointwise_rows_flat_vectors<T, Op, decltype(bytes)::value>(a, tid, nthreads); });
+    pointwise_flat_walk<T, Op, GELU_VECTOR_BYTES>(RowsOperands<T, Op::NIN, Op::NOUT>(a), tid, nthreads);
 }
 
 }  // namespace gelu

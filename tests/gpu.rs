@@ -225,6 +225,24 @@ fn gpu_fused_ops() {
     check_geglu::<bf16, _>(&d, s);
 }
 
+/// Each operand at its own offset: the same bits as with every operand aligned, on
+/// the device (the flat kernels' mixes of vector and single-element accesses).
+#[test]
+fn gpu_fused_results_do_not_depend_on_offsets() {
+    use common::fused::offsets_agree;
+    let Some(d) = device("gpu_fused_results_do_not_depend_on_offsets") else {
+        return;
+    };
+    let s = seed("gpu_fused_offsets");
+    let same = |_: &mut Rng| common::device::Device {
+        ctx: d.ctx.clone(),
+        stream: d.stream.clone(),
+    };
+    offsets_agree::<f32, _, _>(&d, same, s);
+    offsets_agree::<f16, _, _>(&d, same, s);
+    offsets_agree::<bf16, _, _>(&d, same, s);
+}
+
 #[test]
 fn gpu_fused_bad_input() {
     let Some(d) = device("gpu_fused_bad_input") else {

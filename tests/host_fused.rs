@@ -5,9 +5,9 @@ mod common;
 
 use common::fused::*;
 use common::host::Host;
-use common::{is_poison, poison, seed, Aligned, Rng};
+use common::{seed, Rng};
 use gelu_cuda::host::HostRunner;
-use gelu_cuda::{Approximation, GeluError, GeluFloat};
+use gelu_cuda::{Approximation, GeluError};
 use half::{bf16, f16};
 
 fn other() -> Host {
@@ -190,162 +190,17 @@ fn bias_gradient_follows_the_stated_order() {
     }
 }
 
-/// An operand `off` elements past a 64-byte boundary (as on a device), with poison
-/// before and after it, so that a write outside it shows.
-struct Placed<T> {
-    buf: Aligned<T>,
-    off: usize,
-    len: usize,
-}
-
-const GUARD: usize = 9;
-
-impl<T: GeluFloat> Placed<T> {
-    fn input(v: &[T], off: usize) -> Self {
-        let mut buf = vec![poison::<T>(); off];
-        buf.extend_from_slice(v);
-        buf.resize(off + v.len() + GUARD, poison::<T>());
-        Self {
-            buf: Aligned::new(&buf),
-            off,
-            len: v.len(),
-        }
-    }
-
-    fn output(len: usize, off: usize) -> Self {
-        Self {
-            buf: Aligned::new(&vec![poison::<T>(); off + len + GUARD]),
-            off,
-            len,
-        }
-    }
-
-    fn get(&self) -> &[T] {
-        &self.buf[self.off..self.off + self.len]
-    }
-
-    fn get_mut(&mut self) -> &mut [T] {
-        &mut self.buf[self.off..self.off + self.len]
-    }
-
-    /// The output's bits; every element written, nothing around it.
-    fn written(&self, what: &str) -> Vec<u32> {
-        let (before, rest) = self.buf.split_at(self.off);
-        let (out, after) = rest.split_at(self.len);
-        assert!(
-            before.iter().chain(after).all(|v| is_poison(*v)),
-            "{what}: wrote outside the output"
-        );
-        assert!(
-            out.iter().all(|v| !is_poison(*v)),
-            "{what}: an output element was not written"
-        );
-        out.iter().map(|v| v.to_bits_u32()).collect()
-    }
-}
-
-/// Every fused pointwise op on `(rows, cols)` with each operand at its own offset:
-/// the outputs' bits, in a fixed order.
-fn fused_outputs<T: GeluFloat>(
-    r: &HostRunner,
-    approx: Approximation,
-    (rows, cols): (usize, usize),
-    inputs: &[Vec<T>; 3],
-    off: &[usize],
-) -> Vec<Vec<u32>> {
-    let n = rows * cols;
-    let (x, b, d) = (&inputs[0], &inputs[1], &inputs[2]);
-    let mut out = Vec::new();
-    // bias + GELU with the pre-activation: x, b -> y, pre.
-    let (xp, bp) = (Placed::input(x, off[0]), Placed::input(&b[..cols], off[1]));
-    let (mut y, mut pre) = (Placed::output(n, off[2]), Placed::output(n, off[3]));
-    r.bias_gelu_forward_aux(approx, xp.get(), bp.get(), y.get_mut(), pre.get_mut())
-        .unwrap();
-    out.push(y.written("bias forward y"));
-    out.push(pre.written("bias forward pre"));
-    if cols % 2 == 1 {
-        return out;
-    }
-    // GeGLU from one buffer: x (a | g) -> out; backward: x, dout -> dx (da | dg).
-    let h = cols / 2;
-    let mut o = Placed::output(rows * h, off[1]);
-    r.geglu_forward(approx, xp.get(), o.get_mut(), cols)
-        .unwrap();
-    out.push(o.written("geglu forward"));
-    let dp = Placed::input(&d[..rows * h], off[2]);
-    let mut dx = Placed::output(n, off[3]);
-    r.geglu_backward(approx, xp.get(), dp.get(), dx.get_mut(), cols)
-        .unwrap();
-    out.push(dx.written("geglu backward"));
-    // GeGLU from separate buffers, the first and second half of x.
-    let (a, g) = (
-        Placed::input(&x[..n / 2], off[4]),
-        Placed::input(&x[n / 2..], off[5]),
-    );
-    let mut o = Placed::output(n / 2, off[6]);
-    r.geglu_forward_split(approx, a.get(), g.get(), o.get_mut())
-        .unwrap();
-    out.push(o.written("geglu forward, split"));
-    let dp = Placed::input(&d[..n / 2], off[7]);
-    let (mut da, mut dg) = (Placed::output(n / 2, off[0]), Placed::output(n / 2, off[8]));
-    r.geglu_backward_split(
-        approx,
-        a.get(),
-        g.get(),
-        dp.get(),
-        da.get_mut(),
-        dg.get_mut(),
-    )
-    .unwrap();
-    out.push(da.written("geglu backward, split da"));
-    out.push(dg.written("geglu backward, split dg"));
-    out
-}
-
-/// Each operand at its own offset, on any grid and either vector width: the fused
-/// ops give the bits they give with every operand aligned. Whatever mix of row
-/// kernel, flat kernel, vectors and single elements the offsets select (the accuracy
-/// tests above judge those bits against the reference).
-fn walks_agree<T: GeluFloat>(seed: u64) {
-    let mut rng = Rng::new(seed);
-    let shapes = [1, 2, 5, 17].into_iter().flat_map(|rows| {
-        [1, 3, 6, 8, 13, 16, 22, 40, 100, 258]
-            .into_iter()
-            .map(move |cols| (rows, cols))
-    });
-    for (case, (rows, cols)) in shapes.enumerate() {
-        let approx = Approximation::ALL[case % 3];
-        let n = rows * cols;
-        let draw = |rng: &mut Rng, lo: f64| -> Vec<T> {
-            (0..n)
-                .map(|_| T::from_f64_rounded(lo + 8.0 * rng.unit()))
-                .collect()
-        };
-        let inputs = [
-            draw(&mut rng, -6.0),
-            draw(&mut rng, -4.0),
-            draw(&mut rng, -4.0),
-        ];
-        let aligned = fused_outputs(&HostRunner::new(), approx, (rows, cols), &inputs, &[0; 9]);
-        for _ in 0..4 {
-            let off: Vec<usize> = (0..9).map(|_| (rng.next_u64() % 9) as usize).collect();
-            let threads = 1 + rng.next_u64() % 700;
-            let wide = rng.next_u64() % 2 == 1;
-            let r = HostRunner::new().grid_threads(threads).wide_vectors(wide);
-            let got = fused_outputs(&r, approx, (rows, cols), &inputs, &off);
-            assert!(
-                got == aligned,
-                "{:?} {approx} {rows}x{cols}, offsets {off:?}, {threads} threads, wide {wide}: \
-                 results differ from the aligned operands'",
-                T::DTYPE
-            );
-        }
-    }
-}
-
+/// Each operand at its own offset, on any grid and either vector width: the same
+/// bits as with every operand aligned.
 #[test]
 fn fused_results_do_not_depend_on_offsets_grid_or_vector_width() {
-    walks_agree::<f32>(seed("walks_f32"));
-    walks_agree::<f16>(seed("walks_f16"));
-    walks_agree::<bf16>(seed("walks_bf16"));
+    let random_launch = |rng: &mut Rng| {
+        HostRunner::new()
+            .grid_threads(1 + rng.next_u64() % 700)
+            .wide_vectors(rng.next_u64() % 2 == 1)
+    };
+    let host = HostRunner::new();
+    offsets_agree::<f32, _, _>(&host, random_launch, seed("offsets_f32"));
+    offsets_agree::<f16, _, _>(&host, random_launch, seed("offsets_f16"));
+    offsets_agree::<bf16, _, _>(&host, random_launch, seed("offsets_bf16"));
 }

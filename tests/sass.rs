@@ -137,18 +137,20 @@ fn no_kernel_uses_local_memory_on_any_target() {
 }
 
 /// From sm_100 on, the engines move fp32 in 32-byte accesses where the operands
-/// allow (`GELU_WIDE_VECTOR_BYTES`); fp16/bf16 and the bias gradient's first stage
-/// keep 16.
+/// allow (`GELU_WIDE_VECTOR_BYTES`); fp16/bf16, the bias gradient's first stage and
+/// the fused ops' flat kernels keep 16.
 #[test]
 fn fp32_kernels_for_sm_100_and_newer_use_256_bit_accesses() {
     for (target, funcs) in kernels_of(&["100", "120"]) {
         for (name, code) in funcs.iter().filter(|(name, _)| moves_vectors(name)) {
-            let (load, store) =
-                if name.starts_with("gelu_bias_backward_") || !name.ends_with("_f32") {
-                    ("LDG.E.128", "STG.E.128")
-                } else {
-                    ("LDG.E.ENL2.256", "STG.E.ENL2.256")
-                };
+            let (load, store) = if name.starts_with("gelu_bias_backward_")
+                || name.contains("_flat_")
+                || !name.ends_with("_f32")
+            {
+                ("LDG.E.128", "STG.E.128")
+            } else {
+                ("LDG.E.ENL2.256", "STG.E.ENL2.256")
+            };
             assert!(code.contains(load), "{target} {name}: no {load}");
             assert!(code.contains(store), "{target} {name}: no {store}");
         }

@@ -4,6 +4,8 @@ use gelu_cuda::accuracy::{judging_scale, ErrorStats};
 use gelu_cuda::host::HostRunner;
 use gelu_cuda::{reference, Approximation, DType, GeluFloat};
 
+use gelu_cuda::cudarc::driver::CudaSlice;
+
 use super::device::Device;
 use super::{f32_bound, is_poison, poison, report, Aligned, Rng};
 
@@ -589,5 +591,271 @@ pub fn check_geglu<T: GeluFloat, R: FusedRunner>(r: &R, seed: u64) {
             bound::<T>(approx, false, true),
         );
         assert_within(&format!("{name} da"), &da_s, bound::<T>(approx, true, true));
+    }
+}
+
+/// An operand `off` elements past a 64-byte boundary (as on a device, whose
+/// allocations are 256-byte aligned), with poison before and after it, so that a
+/// write outside it shows.
+pub struct Placed<T> {
+    buf: Aligned<T>,
+    off: usize,
+    len: usize,
+}
+
+const GUARD: usize = 9;
+
+impl<T: GeluFloat> Placed<T> {
+    pub fn input(v: &[T], off: usize) -> Self {
+        let mut buf = vec![poison::<T>(); off];
+        buf.extend_from_slice(v);
+        buf.resize(off + v.len() + GUARD, poison::<T>());
+        Self {
+            buf: Aligned::new(&buf),
+            off,
+            len: v.len(),
+        }
+    }
+
+    pub fn output(len: usize, off: usize) -> Self {
+        Self {
+            buf: Aligned::new(&vec![poison::<T>(); off + len + GUARD]),
+            off,
+            len,
+        }
+    }
+
+    pub fn get(&self) -> &[T] {
+        &self.buf[self.off..self.off + self.len]
+    }
+
+    pub fn get_mut(&mut self) -> &mut [T] {
+        &mut self.buf[self.off..self.off + self.len]
+    }
+
+    /// The output's bits; every element written, nothing around it.
+    pub fn written(&self, what: &str) -> Vec<u32> {
+        let (before, rest) = self.buf.split_at(self.off);
+        let (out, after) = rest.split_at(self.len);
+        assert!(
+            before.iter().chain(after).all(|v| is_poison(*v)),
+            "{what}: wrote outside the output"
+        );
+        assert!(
+            out.iter().all(|v| !is_poison(*v)),
+            "{what}: an output element was not written"
+        );
+        out.iter().map(|v| v.to_bits_u32()).collect()
+    }
+}
+
+/// A fused pointwise op, with the width of its matrix where it has one.
+#[derive(Clone, Copy)]
+pub enum PlacedOp {
+    /// x, b -> y, pre.
+    BiasForwardAux,
+    /// x -> out.
+    GegluForward(usize),
+    /// x, dout -> dx.
+    GegluBackward(usize),
+    /// a, g -> out.
+    GegluForwardSplit,
+    /// a, g, dout -> da, dg.
+    GegluBackwardSplit,
+}
+
+/// Runs a fused pointwise op on [`Placed`] operands.
+pub trait PlacedRunner {
+    fn run<T: GeluFloat>(
+        &self,
+        a: Approximation,
+        op: PlacedOp,
+        ins: &[&Placed<T>],
+        outs: &mut [&mut Placed<T>],
+    );
+}
+
+impl PlacedRunner for HostRunner {
+    fn run<T: GeluFloat>(
+        &self,
+        a: Approximation,
+        op: PlacedOp,
+        ins: &[&Placed<T>],
+        outs: &mut [&mut Placed<T>],
+    ) {
+        let i: Vec<&[T]> = ins.iter().map(|p| p.get()).collect();
+        let mut o: Vec<&mut [T]> = outs.iter_mut().map(|p| p.get_mut()).collect();
+        match (op, &i[..], &mut o[..]) {
+            (PlacedOp::BiasForwardAux, [x, b], [y, pre]) => {
+                self.bias_gelu_forward_aux(a, x, b, y, pre)
+            }
+            (PlacedOp::GegluForward(cols), [x], [out]) => self.geglu_forward(a, x, out, cols),
+            (PlacedOp::GegluBackward(cols), [x, d], [dx]) => self.geglu_backward(a, x, d, dx, cols),
+            (PlacedOp::GegluForwardSplit, [av, g], [out]) => {
+                self.geglu_forward_split(a, av, g, out)
+            }
+            (PlacedOp::GegluBackwardSplit, [av, g, d], [da, dg]) => {
+                self.geglu_backward_split(a, av, g, d, da, dg)
+            }
+            _ => panic!("operands do not match the op"),
+        }
+        .unwrap();
+    }
+}
+
+impl PlacedRunner for Device {
+    fn run<T: GeluFloat>(
+        &self,
+        a: Approximation,
+        op: PlacedOp,
+        ins: &[&Placed<T>],
+        outs: &mut [&mut Placed<T>],
+    ) {
+        let s = &self.stream;
+        // Each operand's whole buffer, padding included, on the device.
+        let ind: Vec<CudaSlice<T>> = ins
+            .iter()
+            .map(|p| s.clone_htod(&p.buf[..]).unwrap())
+            .collect();
+        let mut outd: Vec<CudaSlice<T>> = outs
+            .iter()
+            .map(|p| s.clone_htod(&p.buf[..]).unwrap())
+            .collect();
+        {
+            let i: Vec<_> = ind
+                .iter()
+                .zip(ins)
+                .map(|(d, p)| d.slice(p.off..p.off + p.len))
+                .collect();
+            let mut o: Vec<_> = outd
+                .iter_mut()
+                .zip(outs.iter())
+                .map(|(d, p)| d.slice_mut(p.off..p.off + p.len))
+                .collect();
+            match (op, &i[..], &mut o[..]) {
+                (PlacedOp::BiasForwardAux, [x, b], [y, pre]) => {
+                    gelu_cuda::bias_gelu_forward_aux(s, a, x, b, y, pre)
+                }
+                (PlacedOp::GegluForward(cols), [x], [out]) => {
+                    gelu_cuda::geglu_forward(s, a, x, out, cols)
+                }
+                (PlacedOp::GegluBackward(cols), [x, d], [dx]) => {
+                    gelu_cuda::geglu_backward(s, a, x, d, dx, cols)
+                }
+                (PlacedOp::GegluForwardSplit, [av, g], [out]) => {
+                    gelu_cuda::geglu_forward_split(s, a, av, g, out)
+                }
+                (PlacedOp::GegluBackwardSplit, [av, g, d], [da, dg]) => {
+                    gelu_cuda::geglu_backward_split(s, a, av, g, d, da, dg)
+                }
+                _ => panic!("operands do not match the op"),
+            }
+            .unwrap();
+        }
+        for (d, p) in outd.iter().zip(outs.iter_mut()) {
+            p.buf.copy_from_slice(&s.clone_dtoh(d).unwrap());
+        }
+    }
+}
+
+/// Every fused pointwise op on `(rows, cols)`, operand k at offset `off[k]`: the
+/// outputs' bits, in a fixed order.
+fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
+    r: &R,
+    approx: Approximation,
+    (rows, cols): (usize, usize),
+    inputs: &[Vec<T>; 2],
+    off: &[usize],
+) -> Vec<Vec<u32>> {
+    let n = rows * cols;
+    let (x, d) = (&inputs[0], &inputs[1]);
+    let mut out = Vec::new();
+    // bias + GELU with the pre-activation: x, b -> y, pre (b: the start of d).
+    let (xp, bp) = (Placed::input(x, off[0]), Placed::input(&d[..cols], off[1]));
+    let (mut y, mut pre) = (Placed::output(n, off[2]), Placed::output(n, off[3]));
+    r.run(
+        approx,
+        PlacedOp::BiasForwardAux,
+        &[&xp, &bp],
+        &mut [&mut y, &mut pre],
+    );
+    out.push(y.written("bias forward y"));
+    out.push(pre.written("bias forward pre"));
+    if cols % 2 == 1 {
+        return out;
+    }
+    // GeGLU from one buffer: x (a | g) -> out; backward: x, dout -> dx (da | dg).
+    let h = cols / 2;
+    let mut o = Placed::output(rows * h, off[1]);
+    r.run(approx, PlacedOp::GegluForward(cols), &[&xp], &mut [&mut o]);
+    out.push(o.written("geglu forward"));
+    let dp = Placed::input(&d[..rows * h], off[2]);
+    let mut dx = Placed::output(n, off[3]);
+    r.run(
+        approx,
+        PlacedOp::GegluBackward(cols),
+        &[&xp, &dp],
+        &mut [&mut dx],
+    );
+    out.push(dx.written("geglu backward"));
+    // GeGLU from separate buffers: the first and second half of x.
+    let (a, g) = (
+        Placed::input(&x[..n / 2], off[4]),
+        Placed::input(&x[n / 2..], off[5]),
+    );
+    let mut o = Placed::output(n / 2, off[6]);
+    r.run(
+        approx,
+        PlacedOp::GegluForwardSplit,
+        &[&a, &g],
+        &mut [&mut o],
+    );
+    out.push(o.written("geglu forward, split"));
+    let dp = Placed::input(&d[..n / 2], off[7]);
+    let (mut da, mut dg) = (Placed::output(n / 2, off[0]), Placed::output(n / 2, off[8]));
+    r.run(
+        approx,
+        PlacedOp::GegluBackwardSplit,
+        &[&a, &g, &dp],
+        &mut [&mut da, &mut dg],
+    );
+    out.push(da.written("geglu backward, split da"));
+    out.push(dg.written("geglu backward, split dg"));
+    out
+}
+
+/// The fused pointwise ops with each operand at its own offset (0 to 8 elements
+/// past a 64-byte boundary), on runners `launch` draws, against `aligned` with every
+/// operand aligned: bit for bit, whatever mix of row kernel, flat kernel, vectors
+/// and single elements the offsets select (the accuracy checks above judge those
+/// bits against the reference).
+pub fn offsets_agree<T: GeluFloat, A: PlacedRunner, R: PlacedRunner>(
+    aligned: &A,
+    mut launch: impl FnMut(&mut Rng) -> R,
+    seed: u64,
+) {
+    let mut rng = Rng::new(seed);
+    let shapes = [1, 2, 5, 17].into_iter().flat_map(|rows| {
+        [1, 3, 6, 8, 13, 16, 22, 40, 100, 258]
+            .into_iter()
+            .map(move |cols| (rows, cols))
+    });
+    for (case, (rows, cols)) in shapes.enumerate() {
+        let approx = Approximation::ALL[case % 3];
+        let inputs: [Vec<T>; 2] = [
+            draw(&mut rng, rows * cols, -6.0, 2.0),
+            draw(&mut rng, rows * cols, -4.0, 4.0),
+        ];
+        let want = fused_outputs(aligned, approx, (rows, cols), &inputs, &[0; 9]);
+        for _ in 0..4 {
+            let off: Vec<usize> = (0..9).map(|_| (rng.next_u64() % 9) as usize).collect();
+            let got = fused_outputs(&launch(&mut rng), approx, (rows, cols), &inputs, &off);
+            assert!(
+                got == want,
+                "{:?} {approx} {rows}x{cols}, offsets {off:?}: results differ from those of \
+                 aligned operands",
+                T::DTYPE
+            );
+        }
     }
 }
