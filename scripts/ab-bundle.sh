@@ -73,3 +73,5 @@ run "${names[0]}" "${names[0]}-again"
 cat "$out/ab-summary.txt"
 RUN
 chmod +x "$root/gpu-bundle/ab.sh"
+tar -C "$root" -czf "$root/gpu-bundle.tar.gz" gpu-bundle
+du -sh "$root/gpu-bundle" "$root/gpu-bundle.tar.gz"
