@@ -409,7 +409,8 @@ GELU_HD void pointwise_flat_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, ui
 
     at.skip(head);
     for (uint64_t i = head + tid * W; i < tail; i += nthreads * W, at.next()) {
-        // Bit e: element e is the last of its row, so element e + 1 starts the next.
+        // Bit e: element e is the last of its row, so element e + 1 starts the next
+        // (the pointers move only between elements: none runs past its operand).
         uint32_t row_end = 0;
         uint64_t c = at.item;
 #pragma unroll
@@ -429,9 +430,9 @@ GELU_HD void pointwise_flat_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, ui
             const T* p = m.in[j] + at.row * m.in_stride[j] + at.item;
             const int64_t jump = int64_t(m.in_stride[j]) - int64_t(m.cols);
 #pragma unroll
-            for (int e = 0; e < int(W); ++e, ++p) {
+            for (int e = 0; e < int(W); ++e) {
+                if (e > 0) p += row_end >> (e - 1) & 1 ? jump + 1 : 1;
                 src[j].v[e] = *p;
-                if (row_end >> e & 1) p += jump;
             }
         }
         apply_vector<Op>(src, dst);
@@ -445,9 +446,9 @@ GELU_HD void pointwise_flat_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, ui
             T* p = m.out[k] + at.row * m.out_stride[k] + at.item;
             const int64_t jump = int64_t(m.out_stride[k]) - int64_t(m.cols);
 #pragma unroll
-            for (int e = 0; e < int(W); ++e, ++p) {
+            for (int e = 0; e < int(W); ++e) {
+                if (e > 0) p += row_end >> (e - 1) & 1 ? jump + 1 : 1;
                 *p = dst[k].v[e];
-                if (row_end >> e & 1) p += jump;
             }
         }
     }
