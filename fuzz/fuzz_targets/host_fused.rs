@@ -1,0 +1,227 @@
+//! Arbitrary bytes -> (dtype, approximation, fused op, shape, each operand's start
+//! offset, launch shape, vector width, values) -> the fused ops on the host path.
+//! Each op runs twice: with the drawn offsets and launch, and with every operand
+//! aligned on the default launch, the outputs poisoned differently each time; the
+//! two must agree bit for bit (so every element is written, whichever of the row
+//! and flat kernels, vectors and single elements the offsets select) and nothing
+//! around an output may change. bias + GELU is also checked against the reference:
+//! y within the stated bound of GELU(x + b) (the sum in f32), pre = x + b rounded
+//! (NaN where the sum is NaN).
+#![no_main]
+
+use gelu_cuda::accuracy::check_result;
+use gelu_cuda::host::HostRunner;
+use gelu_cuda::{Approximation, GeluFloat};
+use half::{bf16, f16};
+use libfuzzer_sys::fuzz_target;
+
+/// Two NaN patterns for the outputs' poison, one per run.
+fn poisons<T: GeluFloat>() -> [T; 2] {
+    if std::mem::size_of::<T>() == 4 {
+        [T::from_bits_u32(0x7fa5_a5a5), T::from_bits_u32(0x7f9a_5a5a)]
+    } else {
+        [T::from_bits_u32(0x7fa5), T::from_bits_u32(0x7f9a)]
+    }
+}
+
+/// Operands in buffers with `off` elements of poison before and 3 after.
+struct Layout<'a, T> {
+    off: &'a [usize],
+    poison: T,
+}
+
+impl<T: GeluFloat> Layout<'_, T> {
+    fn input(&self, k: usize, v: &[T]) -> Vec<T> {
+        let mut b = vec![self.poison; self.off[k]];
+        b.extend_from_slice(v);
+        b.extend_from_slice(&[self.poison; 3]);
+        b
+    }
+
+    fn output(&self, k: usize, len: usize) -> Vec<T> {
+        vec![self.poison; self.off[k] + len + 3]
+    }
+
+    /// The output region's bits, after checking the padding.
+    fn written(&self, k: usize, b: &[T]) -> Vec<u32> {
+        let (off, len) = (self.off[k], b.len() - self.off[k] - 3);
+        let p = self.poison.to_bits_u32();
+        assert!(
+            b[..off]
+                .iter()
+                .chain(&b[off + len..])
+                .all(|v| v.to_bits_u32() == p),
+            "written outside output {k}"
+        );
+        b[off..off + len].iter().map(|v| v.to_bits_u32()).collect()
+    }
+}
+
+/// `len` elements of `b` from `off`.
+fn part<T>(b: &[T], off: usize, len: usize) -> &[T] {
+    &b[off..off + len]
+}
+
+/// Runs fused op `op` on `(rows, cols)` with the values, operands laid out by `l`:
+/// the outputs' bits.
+fn outputs<T: GeluFloat>(
+    r: &HostRunner,
+    approx: Approximation,
+    op: u8,
+    (rows, cols): (usize, usize),
+    v: &[T],
+    l: &Layout<'_, T>,
+) -> Vec<Vec<u32>> {
+    let n = rows * cols;
+    match op % 5 {
+        0 => {
+            let (x, b) = (l.input(0, &v[..n]), l.input(1, &v[n..n + cols]));
+            let (mut y, mut pre) = (l.output(2, n), l.output(3, n));
+            let (o2, o3) = (l.off[2], l.off[3]);
+            r.bias_gelu_forward_aux(
+                approx,
+                part(&x, l.off[0], n),
+                part(&b, l.off[1], cols),
+                &mut y[o2..o2 + n],
+                &mut pre[o3..o3 + n],
+            )
+            .unwrap();
+            vec![l.written(2, &y), l.written(3, &pre)]
+        }
+        1 => {
+            let x = l.input(0, &v[..n]);
+            let mut out = l.output(1, n / 2);
+            let o = l.off[1];
+            r.geglu_forward(approx, part(&x, l.off[0], n), &mut out[o..o + n / 2], cols)
+                .unwrap();
+            vec![l.written(1, &out)]
+        }
+        2 => {
+            let (x, d) = (l.input(0, &v[..n]), l.input(1, &v[n..n + n / 2]));
+            let mut dx = l.output(2, n);
+            let o = l.off[2];
+            r.geglu_backward(
+                approx,
+                part(&x, l.off[0], n),
+                part(&d, l.off[1], n / 2),
+                &mut dx[o..o + n],
+                cols,
+            )
+            .unwrap();
+            vec![l.written(2, &dx)]
+        }
+        3 => {
+            let (a, g) = (l.input(0, &v[..n]), l.input(1, &v[n..2 * n]));
+            let mut out = l.output(2, n);
+            let o = l.off[2];
+            r.geglu_forward_split(
+                approx,
+                part(&a, l.off[0], n),
+                part(&g, l.off[1], n),
+                &mut out[o..o + n],
+            )
+            .unwrap();
+            vec![l.written(2, &out)]
+        }
+        _ => {
+            let (a, g) = (l.input(0, &v[..n]), l.input(1, &v[n..2 * n]));
+            let d = l.input(2, &v[2 * n..3 * n]);
+            let (mut da, mut dg) = (l.output(3, n), l.output(4, n));
+            let (o3, o4) = (l.off[3], l.off[4]);
+            r.geglu_backward_split(
+                approx,
+                part(&a, l.off[0], n),
+                part(&g, l.off[1], n),
+                part(&d, l.off[2], n),
+                &mut da[o3..o3 + n],
+                &mut dg[o4..o4 + n],
+            )
+            .unwrap();
+            vec![l.written(3, &da), l.written(4, &dg)]
+        }
+    }
+}
+
+fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
+    let approx = Approximation::ALL[head[1] as usize % 3];
+    let op = head[2];
+    let values: Vec<T> = body
+        .chunks_exact(width)
+        .map(|c| T::from_bits_u32(c.iter().rev().fold(0u32, |a, &b| a << 8 | b as u32)))
+        .collect();
+    // The shape: cols from the head (GeGLU's even), rows as many as the values fill
+    // (each op reads at most 3 rows * cols values, and bias + GELU cols more).
+    let geglu = op % 5 != 0;
+    let cols = if geglu {
+        2 * (1 + head[3] as usize % 40)
+    } else {
+        1 + head[3] as usize % 80
+    };
+    let rows = (values.len().saturating_sub(cols) / (3 * cols)).min(1 + head[4] as usize % 24);
+    if rows == 0 {
+        return;
+    }
+    let off: Vec<usize> = head[5..10].iter().map(|b| *b as usize % 9).collect();
+    let [p0, p1] = poisons::<T>();
+    let drawn = HostRunner::new()
+        .grid_threads(1 + head[10] as u64 * 29)
+        .workers(1)
+        .wide_vectors(head[11] & 1 == 1);
+    let got = outputs(
+        &drawn,
+        approx,
+        op,
+        (rows, cols),
+        &values,
+        &Layout {
+            off: &off,
+            poison: p0,
+        },
+    );
+    let aligned = Layout {
+        off: &[0; 5],
+        poison: p1,
+    };
+    let want = outputs(
+        &HostRunner::new().workers(1),
+        approx,
+        op,
+        (rows, cols),
+        &values,
+        &aligned,
+    );
+    assert!(got == want, "results depend on offsets or launch: {off:?}");
+    if op % 5 == 0 {
+        let (n, (y, pre)) = (rows * cols, (&want[0], &want[1]));
+        for i in 0..n {
+            let s = (values[i].to_f64() as f32 + values[n + i % cols].to_f64() as f32) as f64;
+            // NaN as any NaN (the kernels round to the canonical one).
+            let p = T::from_bits_u32(pre[i]);
+            assert!(
+                if s.is_nan() {
+                    p.to_f64().is_nan()
+                } else {
+                    pre[i] == T::from_f64_rounded(s).to_bits_u32()
+                },
+                "pre {:e} is not x + b = {s:e}",
+                p.to_f64()
+            );
+            if let Err(e) = check_result(T::DTYPE, approx, s, None, T::from_bits_u32(y[i]).to_f64())
+            {
+                panic!("bias + GELU: {e}");
+            }
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 12 {
+        return;
+    }
+    let (head, body) = data.split_at(12);
+    match head[0] % 3 {
+        0 => run::<f32>(head, body, 4),
+        1 => run::<f16>(head, body, 2),
+        _ => run::<bf16>(head, body, 2),
+    }
+});
