@@ -420,36 +420,33 @@ GELU_HD void pointwise_flat_walk(const RowsOperands<T, Op::NIN, Op::NOUT>& m, ui
                 c = 0;
             }
         }
-        Vec<T, BYTES> src[NI], dst[NO];
-#pragma unroll
-        for (int j = 0; j < NI; ++j) {
-            if (vec_in[j]) {
-                src[j] = load_vec<BYTES>(m.in[j] + i);
-                continue;
-            }
-            const T* p = m.in[j] + at.row * m.in_stride[j] + at.item;
-            const int64_t jump = int64_t(m.in_stride[j]) - int64_t(m.cols);
+        // visit(e, element e) for the vector's elements in an operand of row stride
+        // `stride`, element by element.
+        auto each_element = [&](auto* base, uint64_t stride, auto visit) {
+            auto* p = base + at.row * stride + at.item;
+            const int64_t jump = int64_t(stride) - int64_t(m.cols);
 #pragma unroll
             for (int e = 0; e < int(W); ++e) {
                 if (e > 0) p += row_end >> (e - 1) & 1 ? jump + 1 : 1;
-                src[j].v[e] = *p;
+                visit(e, p);
             }
+        };
+        Vec<T, BYTES> src[NI], dst[NO];
+#pragma unroll
+        for (int j = 0; j < NI; ++j) {
+            if (vec_in[j])
+                src[j] = load_vec<BYTES>(m.in[j] + i);
+            else
+                each_element(m.in[j], m.in_stride[j], [&](int e, const T* p) { src[j].v[e] = *p; });
         }
         apply_vector<Op>(src, dst);
 #pragma unroll
         for (int k = 0; k < NO; ++k) {
             if (!m.out[k]) continue;
-            if (vec_out[k]) {
+            if (vec_out[k])
                 store_vec(m.out[k] + i, dst[k]);
-                continue;
-            }
-            T* p = m.out[k] + at.row * m.out_stride[k] + at.item;
-            const int64_t jump = int64_t(m.out_stride[k]) - int64_t(m.cols);
-#pragma unroll
-            for (int e = 0; e < int(W); ++e) {
-                if (e > 0) p += row_end >> (e - 1) & 1 ? jump + 1 : 1;
-                *p = dst[k].v[e];
-            }
+            else
+                each_element(m.out[k], m.out_stride[k], [&](int e, T* p) { *p = dst[k].v[e]; });
         }
     }
 }
