@@ -41,6 +41,8 @@ struct GegluBackwardOp {
 // chunk_rows rows the column sums of dx in f32, rows added in order. A thread owns
 // one (chunk, column vector); the chunking depends only on the shape, so the sums,
 // and the order they are formed in, are the same on every run and every device.
+// Where a width is not a multiple of 8 the caller passes eight rows as one
+// (plan_bias_backward), so that the rows are whole vectors.
 // 16-byte vectors on every architecture: a thread holds a column sum per element,
 // and 32-byte vectors would double them and halve the work items.
 template <class T, class G>

@@ -8,14 +8,14 @@
 //!   cuBLASLt calls GELU_AUX_BIAS); for fp32 that is `s` itself.
 //! - [`bias_gelu_backward`]: `dx = dy GELU'(pre)` at the *stored* `pre`, and
 //!   `db = Σ_rows dx`, summed in f32 from the unrounded `dx`: per column, rows are
-//!   added in order within fixed chunks of rows; the chunk sums are added in order
-//!   within `groups` interleaved groups (chunk k in group k mod groups), then the group
-//!   sums in order. Chunks and groups ([`bias_gelu_backward_chunk_rows`],
-//!   [`bias_gelu_backward_groups`]) depend only
-//!   on `(rows, cols)`, so `db` is bit-identical on every run, stream and device, and
-//!   on the host path. The error of `db` is at most
-//!   `(chunk_rows + chunks) 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding
-//!   (the chain of additions behind any one sum is at most `chunk_rows + chunks`).
+//!   added in order within fixed chunks of rows (every row, or where the width is not
+//!   a multiple of 8 and the row count is, every eighth: the sums then read whole
+//!   16-byte vectors); those partial sums are added in order within interleaved
+//!   groups, then the group sums in order. The order ([`bias_gelu_backward_order`])
+//!   depends only on `(rows, cols)`, so `db` is bit-identical on every run, stream,
+//!   device and operand offset, and on the host path. The error of `db` is at most
+//!   `A 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding, where `A` is
+//!   [`BiasGradientOrder::additions`] (`chunk_rows + partials`).
 //! - GeGLU, `out = GELU(a) g`: from one buffer of `[rows, 2H]` whose first half of
 //!   each row is `a` and second half `g` (PyTorch's `a, g = x.chunk(2, dim=-1);
 //!   F.gelu(a) * g`), or from two buffers. The backward gives `da = dout g GELU'(a)`
@@ -109,60 +109,49 @@ fn ptr_mut(addr: u64) -> *mut std::ffi::c_void {
 const DBIAS_ITEMS: usize = 1 << 17;
 /// Rows per chunk at least, so that a chunk's reads are worth a work item.
 const DBIAS_MIN_CHUNK: usize = 16;
+/// Rows the bias gradient reads end to end as one where its width is not a multiple
+/// of 8: eight rows of any width hold whole 16-byte vectors in every dtype.
+const DBIAS_FOLD: usize = 8;
 
-/// Rows per partial sum of [`bias_gelu_backward`]'s bias gradient: a function of the
-/// shape alone, which is what makes the gradient bit-reproducible. Its error bound
-/// (module docs) is stated in terms of it.
+/// The order [`bias_gelu_backward`] adds the bias gradient in: a function of the
+/// shape alone, which is what makes the gradient bit-reproducible.
+///
+/// The first stage reads the `rows` x `cols` gradient as `rows / fold` rows of
+/// `fold * cols`, `fold` rows end to end (1, or 8 where `cols` is not a multiple of
+/// 8 and `rows` is, so that its rows are whole 16-byte vectors), and sums each of
+/// its columns over chunks of `chunk_rows` of its rows, in order. That gives
+/// `partials` sums per column `c` of the gradient: sum `k * fold + f` adds the rows
+/// `(k * chunk_rows + j) * fold + f`, `j = 0, 1, ...`. The partial sums are added in
+/// `groups` interleaved groups (sum `p` in group `p mod groups`), in order, then the
+/// group sums in order.
 ///
 /// ```
-/// let rows = gelu_cuda::bias_gelu_backward_chunk_rows(8192, 4096);
-/// assert!(rows >= 16 && rows <= 8192);
+/// let o = gelu_cuda::bias_gelu_backward_order(4096, 64);
+/// assert_eq!((o.fold, o.chunk_rows, o.partials, o.groups), (1, 16, 256, 16));
+/// let o = gelu_cuda::bias_gelu_backward_order(4096, 4098);
+/// assert_eq!((o.fold, o.partials % o.groups), (8, 0));
 /// ```
-pub fn bias_gelu_backward_chunk_rows(rows: usize, cols: usize) -> usize {
-    let column_items = cols.div_ceil(8).max(1);
-    let chunks = (DBIAS_ITEMS / column_items).clamp(1, rows.div_ceil(DBIAS_MIN_CHUNK).max(1));
-    rows.div_ceil(chunks).max(1)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BiasGradientOrder {
+    /// Rows of the gradient read as one row of the first stage.
+    pub fold: usize,
+    /// First-stage rows per partial sum.
+    pub chunk_rows: usize,
+    /// Partial sums per column of the gradient.
+    pub partials: usize,
+    /// Interleaved groups the partial sums are added in.
+    pub groups: usize,
 }
 
-/// How many interleaved groups [`bias_gelu_backward`] adds the chunk sums in before
-/// it adds the group sums (module docs): the largest divisor of the chunk count not
-/// above its square root, so that each of the two reduction launches adds few terms
-/// per thread over many threads (a single level left 4096 threads each waiting out
-/// hundreds of loads in a row: 32 us on an H200). A function of the shape alone.
-///
-/// ```
-/// assert_eq!(gelu_cuda::bias_gelu_backward_groups(4096, 64), 16);
-/// ```
-pub fn bias_gelu_backward_groups(rows: usize, cols: usize) -> usize {
-    DbiasShape::new(rows, cols).groups
-}
-
-/// How the bias gradient splits a `rows` x `cols` shape: rows per chunk, chunks,
-/// and groups of chunks.
-struct DbiasShape {
-    chunk_rows: usize,
-    chunks: usize,
-    groups: usize,
-}
-
-impl DbiasShape {
-    fn new(rows: usize, cols: usize) -> Self {
-        let chunk_rows = bias_gelu_backward_chunk_rows(rows, cols);
-        let chunks = rows.div_ceil(chunk_rows);
-        let groups = (1..=chunks)
-            .take_while(|g| g * g <= chunks)
-            .filter(|g| chunks % g == 0)
-            .last()
-            .unwrap_or(1);
-        Self {
-            chunk_rows,
-            chunks,
-            groups,
-        }
+impl BiasGradientOrder {
+    /// A bound on the chain of additions behind one element of the gradient,
+    /// `chunk_rows + partials`: the factor of its error bound (module docs).
+    pub fn additions(&self) -> usize {
+        self.chunk_rows + self.partials
     }
 
-    /// Rows of group sums after the chunk sums in the workspace: none for one group,
-    /// whose sum the final reduction forms from the chunk sums directly.
+    /// Rows of group sums after the partial sums in the workspace: none for one
+    /// group, whose sum the final reduction forms from the partial sums directly.
     fn group_rows(&self) -> usize {
         if self.groups > 1 {
             self.groups
@@ -172,15 +161,44 @@ impl DbiasShape {
     }
 }
 
+/// How [`bias_gelu_backward`] adds up a `rows` x `cols` bias gradient (see
+/// [`BiasGradientOrder`]). The group count is the largest divisor of the partial
+/// sums not above their square root, so that each of the two reduction launches
+/// adds few terms per thread over many threads (a single level left 4096 threads
+/// each waiting out hundreds of loads in a row: 32 us on an H200).
+pub fn bias_gelu_backward_order(rows: usize, cols: usize) -> BiasGradientOrder {
+    let fold = if cols % DBIAS_FOLD != 0 && rows % DBIAS_FOLD == 0 {
+        DBIAS_FOLD
+    } else {
+        1
+    };
+    let (rows, cols) = (rows / fold, cols * fold);
+    let column_items = cols.div_ceil(8).max(1);
+    let chunks = (DBIAS_ITEMS / column_items).clamp(1, rows.div_ceil(DBIAS_MIN_CHUNK).max(1));
+    let chunk_rows = rows.div_ceil(chunks).max(1);
+    let partials = rows.div_ceil(chunk_rows) * fold;
+    let groups = (1..=partials)
+        .take_while(|g| g * g <= partials)
+        .filter(|g| partials % g == 0)
+        .last()
+        .unwrap_or(1);
+    BiasGradientOrder {
+        fold,
+        chunk_rows,
+        partials,
+        groups,
+    }
+}
+
 /// Floats of workspace [`bias_gelu_backward`] needs for a `rows` x `cols` gradient:
-/// the chunk sums, and the group sums where there is more than one group.
+/// the partial sums, and the group sums where there is more than one group.
 ///
 /// ```
 /// assert!(gelu_cuda::bias_gelu_backward_workspace_len(4096, 1024) >= 1024);
 /// ```
 pub fn bias_gelu_backward_workspace_len(rows: usize, cols: usize) -> usize {
-    let shape = DbiasShape::new(rows, cols);
-    (shape.chunks + shape.group_rows()) * cols
+    let order = bias_gelu_backward_order(rows, cols);
+    (order.partials + order.group_rows()) * cols
 }
 
 pub(crate) fn plan_bias_forward(
@@ -211,11 +229,13 @@ pub(crate) fn plan_bias_forward(
     ))
 }
 
-/// The stages of the bias gradient: partial sums per chunk, then (where there is more
-/// than one group) the group sums, each in f32, then db. The middle launch reads the
-/// chunk sums as a matrix of `chunks / groups` rows of `groups * cols` columns, so
-/// column `g * cols + c` adds the chunks `g, g + groups, ...` of column c: the
-/// reduction kernel of f32 serves it unchanged.
+/// The stages of the bias gradient ([`BiasGradientOrder`]): the partial sums, then
+/// (where there is more than one group) the group sums, each in f32, then db. The
+/// first launch sees the gradient as `rows / fold` rows of `fold * cols`; its sums
+/// for chunk k, columns `f * cols + c`, land in partial row `k * fold + f`. The
+/// middle launch reads the partial sums as a matrix of `partials / groups` rows of
+/// `groups * cols` columns, so column `g * cols + c` adds the partial sums `g, g +
+/// groups, ...` of column c: the reduction kernel of f32 serves it unchanged.
 pub(crate) fn plan_bias_backward(
     pre: Operand,
     dy: Operand,
@@ -235,27 +255,28 @@ pub(crate) fn plan_bias_backward(
             actual: workspace.1,
         });
     }
-    let shape = DbiasShape::new(rows, cols);
-    let group_rows = shape.group_rows();
-    let DbiasShape {
+    let order = bias_gelu_backward_order(rows, cols);
+    let group_rows = order.group_rows();
+    let BiasGradientOrder {
+        fold,
         chunk_rows,
-        chunks,
+        partials,
         groups,
-    } = shape;
-    let mut partial = args(rows, cols);
+    } = order;
+    let mut partial = args(rows / fold, cols * fold);
     partial.in_ = [ptr(pre.0), ptr(dy.0), std::ptr::null()];
     partial.out = [ptr_mut(dx.0), std::ptr::null_mut()];
     partial.partial = ptr_mut(workspace.0) as *mut f32;
     partial.chunk_rows = chunk_rows as u64;
-    // The group sums follow the chunk sums in the workspace; with one group there are
-    // none, and the final reduction reads the chunk sums.
+    // The group sums follow the partial sums in the workspace; with one group there
+    // are none, and the final reduction reads the partial sums.
     let (sums_at, sum_rows) = if group_rows > 0 {
-        (chunks * cols, group_rows)
+        (partials * cols, group_rows)
     } else {
-        (0, chunks)
+        (0, partials)
     };
     let sums = partial.partial.wrapping_add(sums_at);
-    let mut by_group = args(chunks / groups, groups * cols);
+    let mut by_group = args(partials / groups, groups * cols);
     by_group.out = [sums as *mut std::ffi::c_void, std::ptr::null_mut()];
     by_group.partial = partial.partial;
     let mut reduce = args(sum_rows, cols);
@@ -265,7 +286,7 @@ pub(crate) fn plan_bias_backward(
         RowsCall::new(
             ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
             partial,
-            (chunks * cols) as u64,
+            (partials * cols) as u64,
         ),
         RowsCall {
             op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,

@@ -1,6 +1,7 @@
 //! Reliability on a GPU: 32 threads on their own streams, CUDA graph capture and
-//! replay, a bf16 tensor of 2^31 + 17 elements (the million launches are in
-//! gpu_leaks.rs). Each test says it skipped without a GPU (fails under GELU_REQUIRE_GPU=1).
+//! replay, a bf16 tensor of 2^31 + 17 elements and the fused ops past 2^31 (the
+//! million launches are in gpu_leaks.rs). Each test says it skipped without a GPU
+//! (fails under GELU_REQUIRE_GPU=1).
 
 mod common;
 
@@ -159,4 +160,14 @@ fn gpu_bf16_tensor_past_2_to_the_31() {
     let y = s.clone_dtoh(&x).unwrap();
     let bad = (0..n).find(|&i| y[i].to_bits() != table[i % 65536].to_bits());
     assert_eq!(bad, None, "element {bad:?} of 2^31 + 17 is wrong");
+}
+
+/// The fused ops on matrices of more than 2^31 bf16 elements, row and flat
+/// kernels, every output element checked (`check_past_2_to_the_31`).
+#[test]
+fn gpu_fused_ops_past_2_to_the_31() {
+    let Some(d) = device("gpu_fused_ops_past_2_to_the_31") else {
+        return;
+    };
+    common::fused::check_past_2_to_the_31::<bf16, _>(&d);
 }

@@ -144,14 +144,26 @@ fn shape_errors_are_typed() {
     assert_eq!(db, [0.0; 4]);
 }
 
-/// The bias gradient's summation order as the docs state it, replayed in Rust on the
-/// fp32 dx (which is the kernel's unrounded value): chunk sums in row order, the
-/// chunk sums by interleaved groups, the group sums in order. Bit for bit, for
-/// shapes with one group and with several.
+/// The bias gradient's summation order as the docs state it
+/// (`BiasGradientOrder`), replayed in Rust on the fp32 dx (which is the kernel's
+/// unrounded value): partial sums in row order (every row of a chunk, or every
+/// eighth where eight rows are read as one), the partial sums by interleaved
+/// groups, the group sums in order. Bit for bit, for shapes with one group and with
+/// several, with and without folded rows.
 #[test]
 fn bias_gradient_follows_the_stated_order() {
     let mut rng = common::Rng::new(seed("bias_gradient_follows_the_stated_order"));
-    for (rows, cols) in [(19 * 16, 8), (4096, 64), (1000, 24), (3, 5)] {
+    let shapes = [
+        (19 * 16, 8),
+        (4096, 64),
+        (1000, 24),
+        (3, 5),
+        (8, 3),
+        (64, 5),
+        (2400, 13),
+        (1024, 1026),
+    ];
+    for (rows, cols) in shapes {
         let pre: Vec<f32> = (0..rows * cols)
             .map(|_| (rng.unit() * 14.0 - 9.0) as f32)
             .collect();
@@ -162,28 +174,33 @@ fn bias_gradient_follows_the_stated_order() {
         HostRunner::new()
             .bias_gelu_backward(Approximation::Exact, &pre, &dy, &mut dx, &mut db)
             .unwrap();
-        let chunk_rows = gelu_cuda::bias_gelu_backward_chunk_rows(rows, cols);
-        let chunks = rows.div_ceil(chunk_rows);
-        let groups = gelu_cuda::bias_gelu_backward_groups(rows, cols);
+        let o = gelu_cuda::bias_gelu_backward_order(rows, cols);
+        let first_rows = rows / o.fold;
         assert!(
-            chunks % groups == 0 && groups * groups <= chunks,
-            "{groups} groups of {chunks} chunks"
+            rows % o.fold == 0
+                && o.partials % o.fold == 0
+                && (o.partials / o.fold) * o.chunk_rows >= first_rows
+                && (o.partials / o.fold - 1) * o.chunk_rows < first_rows
+                && o.partials % o.groups == 0
+                && o.groups * o.groups <= o.partials,
+            "{rows}x{cols}: {o:?}"
         );
         for c in 0..cols {
-            let chunk_sum = |k: usize| {
-                (k * chunk_rows..rows.min((k + 1) * chunk_rows))
-                    .fold(0.0f32, |s, r| s + dx[r * cols + c])
+            let partial_sum = |p: usize| {
+                let (k, f) = (p / o.fold, p % o.fold);
+                (k * o.chunk_rows..first_rows.min((k + 1) * o.chunk_rows))
+                    .fold(0.0f32, |s, j| s + dx[(j * o.fold + f) * cols + c])
             };
             let group_sum = |g: usize| {
-                (g..chunks)
-                    .step_by(groups)
-                    .fold(0.0f32, |s, k| s + chunk_sum(k))
+                (g..o.partials)
+                    .step_by(o.groups)
+                    .fold(0.0f32, |s, p| s + partial_sum(p))
             };
-            let want = (0..groups).fold(0.0f32, |s, g| s + group_sum(g));
+            let want = (0..o.groups).fold(0.0f32, |s, g| s + group_sum(g));
             assert_eq!(
                 db[c].to_bits(),
                 want.to_bits(),
-                "{rows}x{cols} ({chunks} chunks, {groups} groups) column {c}: {} vs {want}",
+                "{rows}x{cols} ({o:?}) column {c}: {} vs {want}",
                 db[c]
             );
         }

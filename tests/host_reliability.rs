@@ -1,6 +1,6 @@
-//! Reliability on the host path: lengths past 2^31 and 2^32 (64-bit indexing all
-//! the way), and a randomized property test over lengths, offsets and special
-//! values.
+//! Reliability on the host path: lengths past 2^32 and fused ops on matrices past
+//! 2^31 elements (64-bit indexing all the way), and a randomized property test over
+//! lengths, offsets and special values.
 
 mod common;
 
@@ -11,11 +11,15 @@ use gelu_cuda::host::{self, HostRunner};
 use gelu_cuda::{reference, Approximation, GeluFloat};
 use half::{bf16, f16};
 
+/// The large-tensor tests take turns: each needs up to 12 GiB.
+static LARGE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// An in-place forward over 2^32 + 17 bf16 elements whose bit patterns cycle
 /// through all 65536 values: every element is checked against the result for its
 /// pattern from a small run, so a wrong 32-bit index anywhere shows.
 #[test]
 fn length_past_2_to_the_32() {
+    let _alone = LARGE.lock().unwrap_or_else(|e| e.into_inner());
     let n = (1usize << 32) + 17;
     let table: Vec<bf16> = forward(
         &Host::default(),
@@ -32,6 +36,14 @@ fn length_past_2_to_the_32() {
         .map(|(i, _)| i)
         .next();
     assert_eq!(bad, None, "element {bad:?} of 2^32 + 17 is wrong");
+}
+
+/// The fused ops on matrices of more than 2^31 bf16 elements, every output element
+/// checked (`check_past_2_to_the_31`).
+#[test]
+fn fused_ops_past_2_to_the_31() {
+    let _alone = LARGE.lock().unwrap_or_else(|e| e.into_inner());
+    common::fused::check_past_2_to_the_31::<bf16, _>(&HostRunner::new());
 }
 
 /// Values of every kind: ordinary, tails, zeros, subnormals, extremes, NaN.

@@ -3,8 +3,9 @@
 //! Each op runs twice: with the drawn offsets and launch, and with every operand
 //! aligned on the default launch, the outputs poisoned differently each time; the
 //! two must agree bit for bit (so every element is written, whichever of the row
-//! and flat kernels, vectors and single elements the offsets select) and nothing
-//! around an output may change. bias + GELU is also checked against the reference:
+//! and flat kernels, vectors and single elements the offsets select; the bias
+//! gradient too, summed in an order fixed by the shape) and nothing around an
+//! output may change. bias + GELU is also checked against the reference:
 //! y within the stated bound of GELU(x + b) (the sum in f32), pre = x + b rounded
 //! (NaN where the sum is NaN).
 #![no_main]
@@ -73,7 +74,7 @@ fn outputs<T: GeluFloat>(
     l: &Layout<'_, T>,
 ) -> Vec<Vec<u32>> {
     let n = rows * cols;
-    match op % 5 {
+    match op % 6 {
         0 => {
             let (x, b) = (l.input(0, &v[..n]), l.input(1, &v[n..n + cols]));
             let (mut y, mut pre) = (l.output(2, n), l.output(3, n));
@@ -123,7 +124,7 @@ fn outputs<T: GeluFloat>(
             .unwrap();
             vec![l.written(2, &out)]
         }
-        _ => {
+        4 => {
             let (a, g) = (l.input(0, &v[..n]), l.input(1, &v[n..2 * n]));
             let d = l.input(2, &v[2 * n..3 * n]);
             let (mut da, mut dg) = (l.output(3, n), l.output(4, n));
@@ -139,6 +140,20 @@ fn outputs<T: GeluFloat>(
             .unwrap();
             vec![l.written(3, &da), l.written(4, &dg)]
         }
+        _ => {
+            let (pre, dy) = (l.input(0, &v[..n]), l.input(1, &v[n..2 * n]));
+            let (mut dx, mut db) = (l.output(2, n), l.output(3, cols));
+            let (o2, o3) = (l.off[2], l.off[3]);
+            r.bias_gelu_backward(
+                approx,
+                part(&pre, l.off[0], n),
+                part(&dy, l.off[1], n),
+                &mut dx[o2..o2 + n],
+                &mut db[o3..o3 + cols],
+            )
+            .unwrap();
+            vec![l.written(2, &dx), l.written(3, &db)]
+        }
     }
 }
 
@@ -151,7 +166,7 @@ fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
         .collect();
     // The shape: cols from the head (GeGLU's even), rows as many as the values fill
     // (each op reads at most 3 rows * cols values, and bias + GELU cols more).
-    let geglu = op % 5 != 0;
+    let geglu = (1..5).contains(&(op % 6));
     let cols = if geglu {
         2 * (1 + head[3] as usize % 40)
     } else {
@@ -191,7 +206,7 @@ fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
         &aligned,
     );
     assert!(got == want, "results depend on offsets or launch: {off:?}");
-    if op % 5 == 0 {
+    if op % 6 == 0 {
         let (n, (y, pre)) = (rows * cols, (&want[0], &want[1]));
         for i in 0..n {
             let s = (values[i].to_f64() as f32 + values[n + i % cols].to_f64() as f32) as f64;

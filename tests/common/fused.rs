@@ -365,10 +365,12 @@ impl FusedRunner for Device {
 }
 
 /// Shapes (rows, cols): a single column, columns not a multiple of any vector
-/// width, a single row, and large ones.
-pub const SHAPES: [(usize, usize); 9] = [
+/// width (with the bias gradient reading eight rows as one where the rows are a
+/// multiple of 8), a single row, and large ones.
+pub const SHAPES: [(usize, usize); 10] = [
     (1, 1),
     (3, 1),
+    (24, 1),
     (1, 7),
     (5, 13),
     (17, 64),
@@ -447,6 +449,25 @@ pub fn check_bias_forward<T: GeluFloat, R: FusedRunner>(r: &R, seed: u64) {
     }
 }
 
+/// db[c] of a `rows` x `cols` bias gradient against the exact sum of its column's
+/// terms, whose magnitudes add up to `abs`: within the stated bound (README).
+fn assert_db_within<T: GeluFloat>(
+    what: &str,
+    (rows, cols): (usize, usize),
+    c: usize,
+    got: f64,
+    sum: f64,
+    abs: f64,
+) {
+    let terms = gelu_cuda::bias_gelu_backward_order(rows, cols).additions() as f64;
+    let tol = (terms * 2f64.powi(-24) + 2f64.powi(-17)) * abs
+        + 0.5 * reference::ulp_of(T::DTYPE, sum.abs().max(got.abs()));
+    assert!(
+        (got - sum).abs() <= tol,
+        "{what}: db[{c}] = {got:e}, exact {sum:e}, tolerance {tol:e}"
+    );
+}
+
 /// dx = dy GELU'(pre) and db = Σ_rows dx: dx within the backward bound, db within
 /// its stated bound of the f64 sum, and db bit-identical on a second run and on the
 /// `other` runner.
@@ -479,8 +500,6 @@ pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
                     };
                     stats.record(p, dx[i].to_f64(), e, scale);
                 }
-                let chunk = gelu_cuda::bias_gelu_backward_chunk_rows(rows, cols);
-                let terms = (chunk + rows.div_ceil(chunk)) as f64;
                 for c in 0..cols {
                     let col = (0..rows).map(|k| {
                         reference::backward(
@@ -490,13 +509,7 @@ pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
                         )
                     });
                     let (sum, abs) = col.fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
-                    let got = db[c].to_f64();
-                    let tol = (terms * 2f64.powi(-24) + 2f64.powi(-17)) * abs
-                        + 0.5 * reference::ulp_of(T::DTYPE, sum.abs().max(got.abs()));
-                    assert!(
-                        (got - sum).abs() <= tol,
-                        "{what}: db[{c}] = {got:e}, exact {sum:e}, tolerance {tol:e}"
-                    );
+                    assert_db_within::<T>(&what, (rows, cols), c, db[c].to_f64(), sum, abs);
                 }
                 let (_, again) = r.bias_backward(approx, &pre, &dy, cols, off);
                 let (_, elsewhere) = other.bias_backward(approx, &pre, &dy, cols, off);
@@ -607,19 +620,23 @@ const GUARD: usize = 9;
 
 impl<T: GeluFloat> Placed<T> {
     pub fn input(v: &[T], off: usize) -> Self {
-        let mut buf = vec![poison::<T>(); off];
-        buf.extend_from_slice(v);
-        buf.resize(off + v.len() + GUARD, poison::<T>());
-        Self {
-            buf: Aligned::new(&buf),
-            off,
-            len: v.len(),
+        let mut p = Self::output(v.len(), off);
+        p.get_mut().copy_from_slice(v);
+        p
+    }
+
+    /// `len` elements repeating `pattern` (of at least one element).
+    pub fn repeating(pattern: &[T], len: usize, off: usize) -> Self {
+        let mut p = Self::output(len, off);
+        for chunk in p.get_mut().chunks_mut(pattern.len()) {
+            chunk.copy_from_slice(&pattern[..chunk.len()]);
         }
+        p
     }
 
     pub fn output(len: usize, off: usize) -> Self {
         Self {
-            buf: Aligned::new(&vec![poison::<T>(); off + len + GUARD]),
+            buf: Aligned::filled(off + len + GUARD, Some(poison::<T>())),
             off,
             len,
         }
@@ -633,8 +650,8 @@ impl<T: GeluFloat> Placed<T> {
         &mut self.buf[self.off..self.off + self.len]
     }
 
-    /// The output's bits; every element written, nothing around it.
-    pub fn written(&self, what: &str) -> Vec<u32> {
+    /// The output, once checked: every element written, nothing around it.
+    pub fn checked(&self, what: &str) -> &[T] {
         let (before, rest) = self.buf.split_at(self.off);
         let (out, after) = rest.split_at(self.len);
         assert!(
@@ -645,15 +662,22 @@ impl<T: GeluFloat> Placed<T> {
             out.iter().all(|v| !is_poison(*v)),
             "{what}: an output element was not written"
         );
-        out.iter().map(|v| v.to_bits_u32()).collect()
+        out
+    }
+
+    /// The output's bits, once [`Placed::checked`].
+    pub fn written(&self, what: &str) -> Vec<u32> {
+        self.checked(what).iter().map(|v| v.to_bits_u32()).collect()
     }
 }
 
 /// A fused pointwise op, with the width of its matrix where it has one.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub enum PlacedOp {
     /// x, b -> y, pre.
     BiasForwardAux,
+    /// pre, dy -> dx, db.
+    BiasBackward,
     /// x -> out.
     GegluForward(usize),
     /// x, dout -> dx.
@@ -688,6 +712,9 @@ impl PlacedRunner for HostRunner {
         match (op, &i[..], &mut o[..]) {
             (PlacedOp::BiasForwardAux, [x, b], [y, pre]) => {
                 self.bias_gelu_forward_aux(a, x, b, y, pre)
+            }
+            (PlacedOp::BiasBackward, [pre, dy], [dx, db]) => {
+                self.bias_gelu_backward(a, pre, dy, dx, db)
             }
             (PlacedOp::GegluForward(cols), [x], [out]) => self.geglu_forward(a, x, out, cols),
             (PlacedOp::GegluBackward(cols), [x, d], [dx]) => self.geglu_backward(a, x, d, dx, cols),
@@ -736,6 +763,12 @@ impl PlacedRunner for Device {
                 (PlacedOp::BiasForwardAux, [x, b], [y, pre]) => {
                     gelu_cuda::bias_gelu_forward_aux(s, a, x, b, y, pre)
                 }
+                (PlacedOp::BiasBackward, [pre, dy], [dx, db]) => {
+                    let cols = db.len();
+                    let mut w =
+                        gelu_cuda::bias_gelu_backward_workspace(s, pre.len() / cols, cols).unwrap();
+                    gelu_cuda::bias_gelu_backward(s, a, pre, dy, dx, db, &mut w)
+                }
                 (PlacedOp::GegluForward(cols), [x], [out]) => {
                     gelu_cuda::geglu_forward(s, a, x, out, cols)
                 }
@@ -781,6 +814,17 @@ fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
     );
     out.push(y.written("bias forward y"));
     out.push(pre.written("bias forward pre"));
+    // Its backward: pre (x), dy (d) -> dx, db.
+    let dyp = Placed::input(d, off[4]);
+    let (mut dx, mut db) = (Placed::output(n, off[5]), Placed::output(cols, off[6]));
+    r.run(
+        approx,
+        PlacedOp::BiasBackward,
+        &[&xp, &dyp],
+        &mut [&mut dx, &mut db],
+    );
+    out.push(dx.written("bias backward dx"));
+    out.push(db.written("bias backward db"));
     if cols % 2 == 1 {
         return out;
     }
@@ -856,6 +900,125 @@ pub fn offsets_agree<T: GeluFloat, A: PlacedRunner, R: PlacedRunner>(
                  aligned operands",
                 T::DTYPE
             );
+        }
+    }
+}
+
+/// How long a large-tensor operand is: so many elements per row, or so many in all.
+#[derive(Clone, Copy)]
+enum Extent {
+    PerRow(usize),
+    Once(usize),
+}
+
+impl Extent {
+    fn len(self, rows: usize) -> usize {
+        match self {
+            Extent::PerRow(n) => rows * n,
+            Extent::Once(n) => n,
+        }
+    }
+}
+
+/// What input `k` of a large-tensor check repeats: 16 rows of values in [-8, 8).
+fn pattern<T: GeluFloat>(k: usize, e: Extent) -> Vec<T> {
+    let per_row = match e {
+        Extent::PerRow(n) | Extent::Once(n) => n,
+    };
+    (0..16 * per_row as u64)
+        .map(|i| {
+            let h = (i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (k as u64) << 40;
+            T::from_f64_rounded((h >> 52) as f64 / 256.0 - 8.0)
+        })
+        .collect()
+}
+
+/// The fused ops on matrices of more than 2^31 elements (row kernels, flat kernels,
+/// the bias gradient reading eight rows as one), every output element checked: each input repeats every 16 rows, so
+/// each output must repeat, bit for bit, that of the same op on 16 rows, and a
+/// 32-bit index anywhere shows as a wrong element; the bias gradient is checked
+/// against the exact column sums within its stated bound. Needs about 12 GiB of
+/// host memory (and as much on a device).
+pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R) {
+    use Extent::{Once, PerRow};
+    let cases: [(PlacedOp, usize, &[Extent], &[Extent]); 4] = [
+        (
+            PlacedOp::BiasForwardAux,
+            4097,
+            &[PerRow(4097), Once(4097)],
+            &[PerRow(4097), PerRow(4097)],
+        ),
+        (
+            PlacedOp::BiasBackward,
+            4097,
+            &[PerRow(4097), PerRow(4097)],
+            &[PerRow(4097), Once(4097)],
+        ),
+        (
+            PlacedOp::GegluForward(4098),
+            4098,
+            &[PerRow(4098)],
+            &[PerRow(2049)],
+        ),
+        (
+            PlacedOp::GegluBackward(4096),
+            4096,
+            &[PerRow(4096), PerRow(2048)],
+            &[PerRow(4096)],
+        ),
+    ];
+    for (case, (op, cols, ins, outs)) in cases.into_iter().enumerate() {
+        let approx = Approximation::ALL[case % 3];
+        let rows = ((1usize << 31) / cols / 16 + 1) * 16;
+        let what = format!("{op:?} {approx} {:?} {rows}x{cols}", T::DTYPE);
+        let patterns: Vec<Vec<T>> = (ins.iter().enumerate())
+            .map(|(k, &e)| pattern(k, e))
+            .collect();
+        let run = |rows: usize| -> Vec<Placed<T>> {
+            let ins: Vec<Placed<T>> = (ins.iter().zip(&patterns))
+                .map(|(e, p)| Placed::repeating(p, e.len(rows), 0))
+                .collect();
+            let mut out: Vec<Placed<T>> = outs
+                .iter()
+                .map(|e| Placed::output(e.len(rows), 0))
+                .collect();
+            let ins: Vec<&Placed<T>> = ins.iter().collect();
+            r.run(approx, op, &ins, &mut out.iter_mut().collect::<Vec<_>>());
+            out
+        };
+        let small = run(16);
+        let large = run(rows);
+        for (k, &e) in outs.iter().enumerate() {
+            let label = format!("{what}, output {k}");
+            let got = large[k].checked(&label);
+            match e {
+                PerRow(_) => {
+                    let table = small[k].written(&label);
+                    let bad = got.chunks(table.len()).position(|rows| {
+                        rows.iter().zip(&table).any(|(v, t)| v.to_bits_u32() != *t)
+                    });
+                    assert_eq!(
+                        bad,
+                        None,
+                        "{label}: rows 16k..16k+16 for k = {bad:?} differ from the same op on 16 rows"
+                    );
+                }
+                Once(_) => {
+                    // The bias gradient: row r of pre and dy is row r % 16.
+                    for (c, v) in got.iter().enumerate() {
+                        let (mut sum, mut abs) = (0.0, 0.0);
+                        for row in 0..16 {
+                            let i = row * cols + c;
+                            let (p, d) = (patterns[0][i], patterns[1][i]);
+                            let t = reference::backward(approx, p.to_f64(), d.to_f64());
+                            let times = (rows / 16 + usize::from(row < rows % 16)) as f64;
+                            sum += t * times;
+                            abs += t.abs() * times;
+                        }
+                        assert_db_within::<T>(&label, (rows, cols), c, v.to_f64(), sum, abs);
+                    }
+                }
+            }
         }
     }
 }

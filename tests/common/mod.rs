@@ -55,17 +55,31 @@ pub struct Aligned<T> {
 
 impl<T: Copy> Aligned<T> {
     pub fn new(v: &[T]) -> Self {
-        let size = std::mem::size_of::<T>();
-        let mut buf = Vec::with_capacity(v.len() + 64 / size);
         let Some(&fill) = v.first() else {
-            return Self { buf, start: 0 };
+            return Self::filled(0, None);
         };
-        let start = (64 - buf.as_ptr() as usize % 64) % 64 / size;
-        // Within the capacity: the buffer does not move.
+        let (mut buf, start) = Self::room(v.len());
         buf.resize(start, fill);
         buf.extend_from_slice(v);
-        assert_eq!(buf[start..].as_ptr() as usize % 64, 0);
         Self { buf, start }
+    }
+
+    /// `len` copies of `fill` (`None` only with `len` 0).
+    pub fn filled(len: usize, fill: Option<T>) -> Self {
+        let (mut buf, start) = Self::room(len);
+        if let Some(fill) = fill {
+            buf.resize(start + len, fill);
+        }
+        Self { buf, start }
+    }
+
+    /// An empty buffer with room for `len` elements from a 64-byte boundary on, and
+    /// where that boundary is. Filling it within its capacity never moves it.
+    fn room(len: usize) -> (Vec<T>, usize) {
+        let size = std::mem::size_of::<T>();
+        let buf: Vec<T> = Vec::with_capacity(len + 64 / size);
+        let start = (64 - buf.as_ptr() as usize % 64) % 64 / size;
+        (buf, start)
     }
 }
 
