@@ -67,9 +67,10 @@ impl<T: Copy> Aligned<T> {
     /// `len` copies of `fill` (`None` only with `len` 0).
     pub fn filled(len: usize, fill: Option<T>) -> Self {
         let (mut buf, start) = Self::room(len);
-        if let Some(fill) = fill {
-            buf.resize(start + len, fill);
-        }
+        let Some(fill) = fill else {
+            return Self { buf, start: 0 };
+        };
+        buf.resize(start + len, fill);
         Self { buf, start }
     }
 
