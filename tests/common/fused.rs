@@ -636,7 +636,7 @@ impl<T: GeluFloat> Placed<T> {
 
     pub fn output(len: usize, off: usize) -> Self {
         Self {
-            buf: Aligned::filled(off + len + GUARD, Some(poison::<T>())),
+            buf: Aligned::filled(off + len + GUARD, poison::<T>()),
             off,
             len,
         }

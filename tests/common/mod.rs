@@ -56,7 +56,10 @@ pub struct Aligned<T> {
 impl<T: Copy> Aligned<T> {
     pub fn new(v: &[T]) -> Self {
         let Some(&fill) = v.first() else {
-            return Self::filled(0, None);
+            return Self {
+                buf: Vec::new(),
+                start: 0,
+            };
         };
         let (mut buf, start) = Self::room(v.len());
         buf.resize(start, fill);
@@ -64,12 +67,9 @@ impl<T: Copy> Aligned<T> {
         Self { buf, start }
     }
 
-    /// `len` copies of `fill` (`None` only with `len` 0).
-    pub fn filled(len: usize, fill: Option<T>) -> Self {
+    /// `len` copies of `fill`.
+    pub fn filled(len: usize, fill: T) -> Self {
         let (mut buf, start) = Self::room(len);
-        let Some(fill) = fill else {
-            return Self { buf, start: 0 };
-        };
         buf.resize(start + len, fill);
         Self { buf, start }
     }
@@ -80,6 +80,7 @@ impl<T: Copy> Aligned<T> {
         let size = std::mem::size_of::<T>();
         let buf: Vec<T> = Vec::with_capacity(len + 64 / size);
         let start = (64 - buf.as_ptr() as usize % 64) % 64 / size;
+        assert_eq!((buf.as_ptr() as usize + start * size) % 64, 0);
         (buf, start)
     }
 }
