@@ -55,7 +55,7 @@ cat >"$bundle/run.sh" <<'RUN'
 #      builds of scripts/ab-bundle.sh where present, `gelu bench` (JSON), the
 #      launch-overhead bench, Nsight Compute's DRAM throughput and occupancy per
 #      kernel at 2^26 elements, the one-run comparison with PyTorch.
-# Every step has a time limit within one overall deadline. Eight files go to $1:
+# Every step has a time limit within one overall deadline. Nine files go to $1:
 # summary.txt, logs.txt, accuracy.txt, accuracy.json, bench.json, comparison.json,
 # comparison.png, ncu.csv; and the A/B runs' files to $1/ab.
 set -u

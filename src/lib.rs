@@ -4,8 +4,9 @@
 //! `f32`, [`half::f16`] and [`half::bf16`], for three approximations
 //! ([`Approximation::Exact`], [`Approximation::Tanh`], [`Approximation::Sigmoid`]).
 //!
-//! - **Fast**: one pointwise engine with 16-byte vector loads and stores and 64-bit
-//!   indexing, any length and any start offset, launched on your stream with no
+//! - **Fast**: one pointwise engine with 16-byte vector loads and stores (32-byte
+//!   for fp32 on sm_100 and newer) and 64-bit indexing, flat or row by row, any
+//!   length and any start offset, launched on your stream with no
 //!   synchronisation, allocation or module load per call.
 //! - **Accurate**: fp16 and bf16 results within 1 ulp of the correctly rounded value
 //!   for every input; fp32 within a few ulp everywhere, including the negative tail

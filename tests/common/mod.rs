@@ -420,7 +420,7 @@ pub fn check_f32_backward_adversarial_dy<R: Runner>(r: &R) {
     }
 }
 
-/// The special-value table of DESIGN.md, for every approximation: forward values
+/// The special values (README, Accuracy), for every approximation: forward values
 /// exactly (sign of zero included), and the gradient with dy = 1.
 pub fn check_special_values<T: GeluFloat, R: Runner>(r: &R) {
     let max = T::DTYPE.max_finite();
