@@ -41,8 +41,9 @@ struct GegluBackwardOp {
 // chunk_rows rows the column sums of dx in f32, rows added in order. A thread owns
 // one (chunk, column vector); the chunking depends only on the shape, so the sums,
 // and the order they are formed in, are the same on every run and every device.
-// Where a width is not a multiple of 8 the caller passes eight rows as one
-// (plan_bias_backward), so that the rows are whole vectors.
+// Where a width is not a multiple of 8 the caller passes 2, 4 or 8 rows as one
+// (plan_bias_backward), so that the rows are whole vectors, and the rows left over
+// in a launch of their own.
 // 16-byte vectors on every architecture: a thread holds a column sum per element,
 // and 32-byte vectors would double them and halve the work items.
 template <class T, class G>
@@ -96,10 +97,10 @@ GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthre
 }
 
 // Bias gradient, stages 2 and 3: out[c] = sum over k < rows of partial[k * cols + c],
-// in k order. Run once over the chunk sums viewed as [chunks / groups, groups * cols]
-// (giving the group sums, in f32) and once over the group sums (giving db); see
-// plan_bias_backward. Unrolled so that a thread's loads are all in flight before the
-// first add; the adds keep their order.
+// in k order. Run once over the partial sums viewed as [partials / groups, groups *
+// cols] (giving the group sums, in f32) and once over the group sums and the leftover
+// rows' sum (giving db); see plan_bias_backward. Unrolled so that a thread's loads are
+// all in flight before the first add; the adds keep their order.
 template <class T>
 GELU_HD void dbias_reduce(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
     T* db = static_cast<T*>(a.out[0]);

@@ -9,11 +9,14 @@
 //! - [`bias_gelu_backward`]: `dx = dy GELU'(pre)` at the *stored* `pre`, and
 //!   `db = Σ_rows dx`, summed in f32 from the unrounded `dx`: per column, rows are
 //!   added in order within fixed chunks of rows (every row, or where the width is not
-//!   a multiple of 8 and the row count is, every eighth: the sums then read whole
-//!   16-byte vectors); those partial sums are added in order within interleaved
-//!   groups, then the group sums in order. The order ([`bias_gelu_backward_order`])
-//!   depends only on `(rows, cols)`, so `db` is bit-identical on every run, stream,
-//!   device and operand offset, and on the host path. The error of `db` is at most
+//!   a multiple of 8, every second, fourth or eighth: the sums then read whole
+//!   16-byte vectors, and the few rows left over are summed apart); those partial
+//!   sums are added in order within interleaved groups, then the group sums in
+//!   order, then the leftover rows' sum. The order ([`bias_gelu_backward_order`])
+//!   depends only on `(rows, cols)`, so `db` is bit-identical on every run, stream
+//!   and operand offset on one device, and for fp32 (whose kernels use only IEEE
+//!   operations) on every device and on the host path; fp16/bf16's `dx` comes from
+//!   the GPU's approximate 2^x and 1/x, which the host only models. The error of `db` is at most
 //!   `A 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding, where `A` is
 //!   [`BiasGradientOrder::additions`] (`chunk_rows + partials`).
 //! - GeGLU, `out = GELU(a) g`: from one buffer of `[rows, 2H]` whose first half of
@@ -109,27 +112,30 @@ fn ptr_mut(addr: u64) -> *mut std::ffi::c_void {
 const DBIAS_ITEMS: usize = 1 << 17;
 /// Rows per chunk at least, so that a chunk's reads are worth a work item.
 const DBIAS_MIN_CHUNK: usize = 16;
-/// Rows the bias gradient reads end to end as one where its width is not a multiple
-/// of 8: eight rows of any width hold whole 16-byte vectors in every dtype.
-const DBIAS_FOLD: usize = 8;
+/// Elements whose multiple a row of the bias gradient's first stage must be to hold
+/// whole 16-byte vectors in every dtype.
+const DBIAS_VECTOR: usize = 8;
 
 /// The order [`bias_gelu_backward`] adds the bias gradient in: a function of the
 /// shape alone, which is what makes the gradient bit-reproducible.
 ///
-/// The first stage reads the `rows` x `cols` gradient as `rows / fold` rows of
-/// `fold * cols`, `fold` rows end to end (1, or 8 where `cols` is not a multiple of
-/// 8 and `rows` is, so that its rows are whole 16-byte vectors), and sums each of
-/// its columns over chunks of `chunk_rows` of its rows, in order. That gives
-/// `partials` sums per column `c` of the gradient: sum `k * fold + f` adds the rows
-/// `(k * chunk_rows + j) * fold + f`, `j = 0, 1, ...`. The partial sums are added in
-/// `groups` interleaved groups (sum `p` in group `p mod groups`), in order, then the
-/// group sums in order.
+/// The first stage reads the first `rows - tail_rows` rows of the `rows` x `cols`
+/// gradient as rows of `fold * cols`, `fold` rows end to end (1 where `cols` is a
+/// multiple of 8, else the fewest rows, 2, 4 or 8, whose width is, so that its rows
+/// are whole 16-byte vectors), and sums each of its columns over chunks of
+/// `chunk_rows` of its rows, in order. That gives `partials` sums per column `c` of
+/// the gradient: sum `k * fold + f` adds the rows `(k * chunk_rows + j) * fold + f`,
+/// `j = 0, 1, ...`. The partial sums are added in `groups` interleaved groups (sum
+/// `p` in group `p mod groups`), in order, then the group sums in order; last, the
+/// sum of the `tail_rows` rows left over (`rows mod fold`), added in order.
 ///
 /// ```
 /// let o = gelu_cuda::bias_gelu_backward_order(4096, 64);
-/// assert_eq!((o.fold, o.chunk_rows, o.partials, o.groups), (1, 16, 256, 16));
+/// assert_eq!((o.fold, o.chunk_rows, o.partials, o.groups, o.tail_rows), (1, 16, 256, 16, 0));
 /// let o = gelu_cuda::bias_gelu_backward_order(4096, 4098);
-/// assert_eq!((o.fold, o.partials % o.groups), (8, 0));
+/// assert_eq!((o.fold, o.chunk_rows, o.partials, o.groups, o.tail_rows), (4, 17, 244, 4, 0));
+/// let o = gelu_cuda::bias_gelu_backward_order(4094, 4098);
+/// assert_eq!((o.fold, o.chunk_rows, o.partials, o.groups, o.tail_rows), (4, 17, 244, 4, 2));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BiasGradientOrder {
@@ -141,13 +147,16 @@ pub struct BiasGradientOrder {
     pub partials: usize,
     /// Interleaved groups the partial sums are added in.
     pub groups: usize,
+    /// Rows after the folded ones (`rows mod fold`), summed apart and added last.
+    pub tail_rows: usize,
 }
 
 impl BiasGradientOrder {
     /// A bound on the chain of additions behind one element of the gradient,
-    /// `chunk_rows + partials`: the factor of its error bound (module docs).
+    /// `chunk_rows + partials`, plus one for the tail rows' sum where there is one:
+    /// the factor of its error bound (module docs).
     pub fn additions(&self) -> usize {
-        self.chunk_rows + self.partials
+        self.chunk_rows + self.partials + usize::from(self.tail_rows > 0)
     }
 
     /// Rows of group sums after the partial sums in the workspace: none for one
@@ -159,6 +168,12 @@ impl BiasGradientOrder {
             0
         }
     }
+
+    /// Rows of `cols` floats in the workspace: the partial sums, the group sums, and
+    /// the tail rows' sum, in that order.
+    fn workspace_rows(&self) -> usize {
+        self.partials + self.group_rows() + usize::from(self.tail_rows > 0)
+    }
 }
 
 /// How [`bias_gelu_backward`] adds up a `rows` x `cols` bias gradient (see
@@ -167,11 +182,13 @@ impl BiasGradientOrder {
 /// adds few terms per thread over many threads (a single level left 4096 threads
 /// each waiting out hundreds of loads in a row: 32 us on an H200).
 pub fn bias_gelu_backward_order(rows: usize, cols: usize) -> BiasGradientOrder {
-    let fold = if cols % DBIAS_FOLD != 0 && rows % DBIAS_FOLD == 0 {
-        DBIAS_FOLD
+    let fold = DBIAS_VECTOR / gcd(cols, DBIAS_VECTOR);
+    let fold = if rows >= fold && cols <= usize::MAX / fold {
+        fold
     } else {
         1
     };
+    let tail_rows = rows % fold;
     let (rows, cols) = (rows / fold, cols * fold);
     let column_items = cols.div_ceil(8).max(1);
     let chunks = (DBIAS_ITEMS / column_items).clamp(1, rows.div_ceil(DBIAS_MIN_CHUNK).max(1));
@@ -187,18 +204,29 @@ pub fn bias_gelu_backward_order(rows: usize, cols: usize) -> BiasGradientOrder {
         chunk_rows,
         partials,
         groups,
+        tail_rows,
+    }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
     }
 }
 
 /// Floats of workspace [`bias_gelu_backward`] needs for a `rows` x `cols` gradient:
-/// the partial sums, and the group sums where there is more than one group.
+/// the partial sums, the group sums where there is more than one group, and the
+/// tail rows' sum where there is one (`usize::MAX` where that does not fit).
 ///
 /// ```
-/// assert!(gelu_cuda::bias_gelu_backward_workspace_len(4096, 1024) >= 1024);
+/// assert_eq!(gelu_cuda::bias_gelu_backward_workspace_len(4096, 1024), (256 + 16) * 1024);
 /// ```
 pub fn bias_gelu_backward_workspace_len(rows: usize, cols: usize) -> usize {
-    let order = bias_gelu_backward_order(rows, cols);
-    (order.partials + order.group_rows()) * cols
+    bias_gelu_backward_order(rows, cols)
+        .workspace_rows()
+        .saturating_mul(cols)
 }
 
 pub(crate) fn plan_bias_forward(
@@ -229,13 +257,16 @@ pub(crate) fn plan_bias_forward(
     ))
 }
 
-/// The stages of the bias gradient ([`BiasGradientOrder`]): the partial sums, then
-/// (where there is more than one group) the group sums, each in f32, then db. The
-/// first launch sees the gradient as `rows / fold` rows of `fold * cols`; its sums
-/// for chunk k, columns `f * cols + c`, land in partial row `k * fold + f`. The
-/// middle launch reads the partial sums as a matrix of `partials / groups` rows of
-/// `groups * cols` columns, so column `g * cols + c` adds the partial sums `g, g +
-/// groups, ...` of column c: the reduction kernel of f32 serves it unchanged.
+/// The stages of the bias gradient ([`BiasGradientOrder`]): the partial sums and the
+/// tail rows' sum, then (where there is more than one group) the group sums, each in
+/// f32, then db (`elem` bytes per element of the operands). The first launch sees
+/// the gradient's folded rows as `rows / fold` rows of `fold * cols`; its sums for
+/// chunk k, columns `f * cols + c`, land in partial row `k * fold + f`. The tail
+/// rows, as one chunk, land after the group sums, where the final reduction reads
+/// them last. The group launch reads the partial sums as a matrix of `partials /
+/// groups` rows of `groups * cols` columns, so column `g * cols + c` adds the
+/// partial sums `g, g + groups, ...` of column c: the reduction kernel of f32 serves
+/// it unchanged.
 pub(crate) fn plan_bias_backward(
     pre: Operand,
     dy: Operand,
@@ -243,7 +274,8 @@ pub(crate) fn plan_bias_backward(
     db: Operand,
     workspace: Operand,
     cols: usize,
-) -> Result<[RowsCall; 3], GeluError> {
+    elem: usize,
+) -> Result<[RowsCall; 4], GeluError> {
     let rows = matrix_rows("pre", pre.1, cols)?;
     check_len("dy", pre.1, dy.1)?;
     check_len("dx", pre.1, dx.1)?;
@@ -262,8 +294,10 @@ pub(crate) fn plan_bias_backward(
         chunk_rows,
         partials,
         groups,
+        tail_rows,
     } = order;
-    let mut partial = args(rows / fold, cols * fold);
+    let folded_rows = rows - tail_rows;
+    let mut partial = args(folded_rows / fold, cols * fold);
     partial.in_ = [ptr(pre.0), ptr(dy.0), std::ptr::null()];
     partial.out = [ptr_mut(dx.0), std::ptr::null_mut()];
     partial.partial = ptr_mut(workspace.0) as *mut f32;
@@ -276,10 +310,17 @@ pub(crate) fn plan_bias_backward(
         (0, partials)
     };
     let sums = partial.partial.wrapping_add(sums_at);
+    let tail_at = (folded_rows * cols * elem) as u64;
+    let mut tail = args(tail_rows, cols);
+    tail.in_ = [ptr(pre.0 + tail_at), ptr(dy.0 + tail_at), std::ptr::null()];
+    tail.out = [ptr_mut(dx.0 + tail_at), std::ptr::null_mut()];
+    tail.partial = sums.wrapping_add(sum_rows * cols);
+    tail.chunk_rows = tail_rows as u64;
+    let tail_sums = usize::from(tail_rows > 0);
     let mut by_group = args(partials / groups, groups * cols);
     by_group.out = [sums as *mut std::ffi::c_void, std::ptr::null_mut()];
     by_group.partial = partial.partial;
-    let mut reduce = args(sum_rows, cols);
+    let mut reduce = args(sum_rows + tail_sums, cols);
     reduce.out = [ptr_mut(db.0), std::ptr::null_mut()];
     reduce.partial = sums;
     Ok([
@@ -287,6 +328,11 @@ pub(crate) fn plan_bias_backward(
             ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
             partial,
             (partials * cols) as u64,
+        ),
+        RowsCall::new(
+            ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
+            tail,
+            (tail_sums * cols) as u64,
         ),
         RowsCall {
             op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
@@ -479,7 +525,7 @@ where
     let (x, _gx) = output!(stream, "dx", dx);
     let (b, _gb) = output!(stream, "dbias", dbias);
     let (w, _gw) = output!(stream, "workspace", workspace);
-    let calls = plan_bias_backward(p, d, x, b, w, cols)?;
+    let calls = plan_bias_backward(p, d, x, b, w, cols, std::mem::size_of::<T>())?;
     run::<T>(stream, approx, &calls)
 }
 

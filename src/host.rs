@@ -348,6 +348,7 @@ impl HostRunner {
             operand_mut(dbias),
             operand_mut(&mut workspace),
             cols,
+            std::mem::size_of::<T>(),
         )?;
         for call in &calls {
             self.run_rows::<T>(approx, call);

@@ -147,9 +147,10 @@ fn shape_errors_are_typed() {
 /// The bias gradient's summation order as the docs state it
 /// (`BiasGradientOrder`), replayed in Rust on the fp32 dx (which is the kernel's
 /// unrounded value): partial sums in row order (every row of a chunk, or every
-/// eighth where eight rows are read as one), the partial sums by interleaved
-/// groups, the group sums in order. Bit for bit, for shapes with one group and with
-/// several, with and without folded rows.
+/// second, fourth or eighth where that many rows are read as one), the partial sums
+/// by interleaved groups, the group sums in order, then the leftover rows' sum. Bit
+/// for bit, for shapes with one group and with several, with and without folded
+/// rows, with and without leftover rows.
 #[test]
 fn bias_gradient_follows_the_stated_order() {
     let mut rng = common::Rng::new(seed("bias_gradient_follows_the_stated_order"));
@@ -162,6 +163,11 @@ fn bias_gradient_follows_the_stated_order() {
         (64, 5),
         (2400, 13),
         (1024, 1026),
+        (13, 5),
+        (30, 6),
+        (33, 12),
+        (7, 3),
+        (1023, 1026),
     ];
     for (rows, cols) in shapes {
         let pre: Vec<f32> = (0..rows * cols)
@@ -176,8 +182,12 @@ fn bias_gradient_follows_the_stated_order() {
             .unwrap();
         let o = gelu_cuda::bias_gelu_backward_order(rows, cols);
         let first_rows = rows / o.fold;
+        let folded = rows - o.tail_rows;
+        // The fewest rows end to end that make whole vectors, where there are that many.
+        let fewest = (1..=8).find(|f| cols * f % 8 == 0).unwrap();
         assert!(
-            rows % o.fold == 0
+            o.fold == if rows >= fewest { fewest } else { 1 }
+                && o.tail_rows == rows % o.fold
                 && o.partials % o.fold == 0
                 && (o.partials / o.fold) * o.chunk_rows >= first_rows
                 && (o.partials / o.fold - 1) * o.chunk_rows < first_rows
@@ -197,6 +207,11 @@ fn bias_gradient_follows_the_stated_order() {
                     .fold(0.0f32, |s, p| s + partial_sum(p))
             };
             let want = (0..o.groups).fold(0.0f32, |s, g| s + group_sum(g));
+            let want = if o.tail_rows > 0 {
+                want + (folded..rows).fold(0.0f32, |s, r| s + dx[r * cols + c])
+            } else {
+                want
+            };
             assert_eq!(
                 db[c].to_bits(),
                 want.to_bits(),

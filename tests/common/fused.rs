@@ -879,7 +879,7 @@ pub fn offsets_agree<T: GeluFloat, A: PlacedRunner, R: PlacedRunner>(
     seed: u64,
 ) {
     let mut rng = Rng::new(seed);
-    let shapes = [1, 2, 5, 17].into_iter().flat_map(|rows| {
+    let shapes = [1, 2, 5, 8, 17, 30].into_iter().flat_map(|rows| {
         [1, 3, 6, 8, 13, 16, 22, 40, 100, 258]
             .into_iter()
             .map(move |cols| (rows, cols))
@@ -934,9 +934,9 @@ fn pattern<T: GeluFloat>(k: usize, e: Extent) -> Vec<T> {
 }
 
 /// The fused ops on matrices of more than 2^31 elements (row kernels, flat kernels,
-/// the bias gradient reading eight rows as one), every output element checked: each input repeats every 16 rows, so
-/// each output must repeat, bit for bit, that of the same op on 16 rows, and a
-/// 32-bit index anywhere shows as a wrong element; the bias gradient is checked
+/// the bias gradient reading rows end to end), every output element checked: each
+/// input repeats every 16 rows, so each output must repeat, bit for bit, that of the
+/// same op on 16 rows, and a signed 32-bit index anywhere shows as a wrong element; the bias gradient is checked
 /// against the exact column sums within its stated bound. Needs about 12 GiB of
 /// host memory (and as much on a device).
 pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R) {
