@@ -868,11 +868,11 @@ fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
     out
 }
 
-/// The fused pointwise ops with each operand at its own offset (0 to 8 elements
-/// past a 64-byte boundary), on runners `launch` draws, against `aligned` with every
-/// operand aligned: bit for bit, whatever mix of row kernel, flat kernel, vectors
-/// and single elements the offsets select (the accuracy checks above judge those
-/// bits against the reference).
+/// The fused pointwise ops with the operands at one offset, and each at its own (0
+/// to 8 elements past a 64-byte boundary), on runners `launch` draws, against
+/// `aligned` with every operand aligned: bit for bit, whatever mix of row kernel,
+/// flat kernel, vectors and single elements the offsets select (the accuracy checks
+/// above judge those bits against the reference).
 pub fn offsets_agree<T: GeluFloat, A: PlacedRunner, R: PlacedRunner>(
     aligned: &A,
     mut launch: impl FnMut(&mut Rng) -> R,
@@ -891,8 +891,16 @@ pub fn offsets_agree<T: GeluFloat, A: PlacedRunner, R: PlacedRunner>(
             draw(&mut rng, rows * cols, -4.0, 4.0),
         ];
         let want = fused_outputs(aligned, approx, (rows, cols), &inputs, &[0; 9]);
-        for _ in 0..4 {
-            let off: Vec<usize> = (0..9).map(|_| (rng.next_u64() % 9) as usize).collect();
+        for draw in 0..4 {
+            // Once with every operand at one offset (vectors after a common head),
+            // then each at its own.
+            let common = (rng.next_u64() % 9) as usize;
+            let off: Vec<usize> = (0..9)
+                .map(|_| match draw {
+                    0 => common,
+                    _ => (rng.next_u64() % 9) as usize,
+                })
+                .collect();
             let got = fused_outputs(&launch(&mut rng), approx, (rows, cols), &inputs, &off);
             assert!(
                 got == want,
