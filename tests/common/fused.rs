@@ -365,14 +365,16 @@ impl FusedRunner for Device {
 }
 
 /// Shapes (rows, cols): a single column, columns not a multiple of any vector
-/// width (with the bias gradient reading eight rows as one where the rows are a
-/// multiple of 8), a single row, and large ones.
-pub const SHAPES: [(usize, usize); 10] = [
+/// width (the bias gradient reading 2, 4 or 8 rows as one, with and without rows
+/// left over), a single row, and large ones.
+pub const SHAPES: [(usize, usize); 12] = [
     (1, 1),
     (3, 1),
     (24, 1),
     (1, 7),
     (5, 13),
+    (30, 6),
+    (100, 13),
     (17, 64),
     (64, 100),
     (33, 1032),
