@@ -9,8 +9,9 @@
 //! - [`bias_gelu_backward`]: `dx = dy GELU'(pre)` at the *stored* `pre`, and
 //!   `db = Σ_rows dx`, summed in f32 from the unrounded `dx`: per column, rows are
 //!   added in order within fixed chunks of rows (every row, or where the width is not
-//!   a multiple of 8, every second, fourth or eighth: the sums then read whole
-//!   16-byte vectors, and the few rows left over are summed apart); those partial
+//!   a multiple of 8 and there are enough rows, every second, fourth or eighth: the
+//!   sums then read whole 16-byte vectors, and the few rows left over are summed
+//!   apart); those partial
 //!   sums are added in order within interleaved groups, then the group sums in
 //!   order, then the leftover rows' sum. The order ([`bias_gelu_backward_order`])
 //!   depends only on `(rows, cols)`, so `db` is bit-identical on every run, stream
@@ -18,7 +19,8 @@
 //!   operations) on every device and on the host path; fp16/bf16's `dx` comes from
 //!   the GPU's approximate 2^x and 1/x, which the host only models. The error of `db` is at most
 //!   `A 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding, where `A` is
-//!   [`BiasGradientOrder::additions`] (`chunk_rows + partials`).
+//!   [`BiasGradientOrder::additions`] (`chunk_rows + partials`, one more with
+//!   leftover rows).
 //! - GeGLU, `out = GELU(a) g`: from one buffer of `[rows, 2H]` whose first half of
 //!   each row is `a` and second half `g` (PyTorch's `a, g = x.chunk(2, dim=-1);
 //!   F.gelu(a) * g`), or from two buffers. The backward gives `da = dout g GELU'(a)`
@@ -120,12 +122,12 @@ const DBIAS_VECTOR: usize = 8;
 /// shape alone, which is what makes the gradient bit-reproducible.
 ///
 /// The first stage reads the first `rows - tail_rows` rows of the `rows` x `cols`
-/// gradient as rows of `fold * cols`, `fold` rows end to end (1 where `cols` is a
-/// multiple of 8, else the fewest rows, 2, 4 or 8, whose width is, so that its rows
-/// are whole 16-byte vectors), and sums each of its columns over chunks of
-/// `chunk_rows` of its rows, in order. That gives `partials` sums per column `c` of
-/// the gradient: sum `k * fold + f` adds the rows `(k * chunk_rows + j) * fold + f`,
-/// `j = 0, 1, ...`. The partial sums are added in `groups` interleaved groups (sum
+/// gradient as rows of `fold * cols`, `fold` rows end to end (the fewest rows, 1,
+/// 2, 4 or 8, whose width is a multiple of 8, so that its rows are whole 16-byte
+/// vectors; 1 where there are fewer rows than that, or `fold * cols` would not fit
+/// a `usize`), and sums each of its columns over chunks of `chunk_rows` of its
+/// rows, in order. That gives `partials` sums per column `c` of the gradient: sum
+/// `k * fold + f` adds the rows `(k * chunk_rows + j) * fold + f`, `j = 0, 1, ...`. The partial sums are added in `groups` interleaved groups (sum
 /// `p` in group `p mod groups`), in order, then the group sums in order; last, the
 /// sum of the `tail_rows` rows left over (`rows mod fold`), added in order.
 ///
@@ -538,6 +540,13 @@ pub fn bias_gelu_backward_workspace(
     cols: usize,
 ) -> Result<CudaSlice<f32>, GeluError> {
     let len = bias_gelu_backward_workspace_len(rows, cols).max(1);
+    // No device can hold more bytes than an isize counts (and cudarc would
+    // multiply the length by 4 unchecked): out of memory, as a value.
+    if len > isize::MAX as usize / std::mem::size_of::<f32>() {
+        return Err(GeluError::Driver(cudarc::driver::DriverError(
+            cudarc::driver::sys::CUresult::CUDA_ERROR_OUT_OF_MEMORY,
+        )));
+    }
     // SAFETY: the kernels write every element they later read (the first stage
     // writes each chunk's sums before the second stage reads them).
     Ok(unsafe { stream.alloc::<f32>(len) }?)

@@ -269,7 +269,9 @@ fn gpu_fused_bad_input() {
     let mut dx = s.alloc_zeros::<f32>(12).unwrap();
     let mut db = s.alloc_zeros::<f32>(4).unwrap();
     let mut small = s.alloc_zeros::<f32>(1).unwrap();
-    assert_eq!(gelu_cuda::bias_gelu_backward_workspace_len(3, 4), 4);
+    // Two rows read as one (4 columns are half a vector in fp16): two partial sums
+    // of the one folded row, and the leftover row's sum, each of 4 floats.
+    assert_eq!(gelu_cuda::bias_gelu_backward_workspace_len(3, 4), 12);
     let err = gelu_cuda::bias_gelu_backward(
         s,
         Approximation::Exact,
@@ -284,7 +286,7 @@ fn gpu_fused_bad_input() {
         matches!(
             err,
             GeluError::WorkspaceTooSmall {
-                required: 4,
+                required: 12,
                 actual: 1
             }
         ),

@@ -367,13 +367,14 @@ impl FusedRunner for Device {
 /// Shapes (rows, cols): a single column, columns not a multiple of any vector
 /// width (the bias gradient reading 2, 4 or 8 rows as one, with and without rows
 /// left over), a single row, and large ones.
-pub const SHAPES: [(usize, usize); 12] = [
+pub const SHAPES: [(usize, usize); 13] = [
     (1, 1),
     (3, 1),
     (24, 1),
     (1, 7),
     (5, 13),
     (30, 6),
+    (65, 100),
     (100, 13),
     (17, 64),
     (64, 100),
