@@ -56,8 +56,8 @@ cat >"$bundle/run.sh" <<'RUN'
 #      launch-overhead bench, Nsight Compute's DRAM throughput and occupancy per
 #      kernel at 2^26 elements, the one-run comparison with PyTorch.
 # Every step has a time limit within one overall deadline. Nine files go to $1:
-# summary.txt, logs.txt, accuracy.txt, accuracy.json, bench.json, comparison.json,
-# comparison.png, ncu.csv; and the A/B runs' files to $1/ab.
+# summary.txt, logs.txt, accuracy.txt, accuracy.json, bench.json, bench-odd-cols.json,
+# comparison.json, comparison.png, ncu.csv; and the A/B runs' files to $1/ab.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/out}"
@@ -107,7 +107,7 @@ step test-gpu_module_once 60 "$here/bin/test-gpu_module_once" --show-output &
 if [ -n "$sanitizer" ]; then
   for tool in memcheck racecheck initcheck synccheck; do
     step "sanitizer-$tool" 200 "$sanitizer" --tool "$tool" --error-exitcode 1 "$here/bin/test-gpu" \
-      gpu_every_kernel_at_edge_lengths gpu_special_values gpu_bad_input gpu_fused &
+      gpu_every_kernel_at_edge_lengths gpu_special_values gpu_bad_input gpu_fused_ops gpu_fused_bad_input &
   done
 else
   echo "compute-sanitizer: not found" >>"$summary"

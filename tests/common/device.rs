@@ -22,9 +22,11 @@ pub fn device(test: &str) -> Option<Device> {
         Err(e) => {
             let required = std::env::var("GELU_REQUIRE_GPU").is_ok_and(|v| v == "1");
             assert!(!required, "{test}: GELU_REQUIRE_GPU=1 but no GPU: {e}");
-            // Written past the test harness's capture so that it shows in every run.
+            // Written past the test harness's capture so that it shows in every run,
+            // as one write so that parallel tests' lines do not interleave.
             use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "{test}: skipped, no GPU ({e})");
+            let line = format!("{test}: skipped, no GPU ({e})\n");
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
             None
         }
     }
