@@ -329,7 +329,26 @@ impl HostRunner {
     }
 
     /// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (see [`crate::bias_gelu_backward`]);
-    /// the workspace is allocated here.
+    /// the workspace is allocated here. `cols` is `dbias.len()`.
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, reference, Approximation::Exact, DType};
+    /// let (rows, cols) = (30, 6);
+    /// let pre: Vec<f32> = (0..rows * cols).map(|i| (i % 17) as f32 / 4.0 - 2.0).collect();
+    /// let dy = vec![0.5f32; rows * cols];
+    /// let (mut dx, mut db) = (vec![0.0f32; rows * cols], vec![0.0f32; cols]);
+    /// HostRunner::new().bias_gelu_backward(Exact, &pre, &dy, &mut dx, &mut db)?;
+    /// // db against the exact column sums of the exact dx, within the stated bound.
+    /// let a = gelu_cuda::bias_gelu_backward_order(rows, cols).additions() as f64;
+    /// for c in 0..cols {
+    ///     let dx_exact = (0..rows).map(|r| reference::backward(Exact, pre[r * cols + c] as f64, 0.5));
+    ///     let (sum, abs) = dx_exact.fold((0.0, 0.0), |(s, t), d| (s + d, t + d.abs()));
+    ///     let bound = (a * 2f64.powi(-24) + 2f64.powi(-17)) * abs
+    ///         + reference::ulp_of(DType::F32, sum) / 2.0;
+    ///     assert!((db[c] as f64 - sum).abs() <= bound);
+    /// }
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn bias_gelu_backward<T: GeluFloat>(
         &self,
         approx: Approximation,
