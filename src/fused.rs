@@ -11,13 +11,13 @@
 //!   added in order within fixed chunks of rows (every row, or where the width is not
 //!   a multiple of 8 and there are enough rows, every second, fourth or eighth: the
 //!   sums then read whole 16-byte vectors, and the few rows left over are summed
-//!   apart); those partial
-//!   sums are added in order within interleaved groups, then the group sums in
-//!   order, then the leftover rows' sum. The order ([`bias_gelu_backward_order`])
-//!   depends only on `(rows, cols)`, so `db` is bit-identical on every run, stream
-//!   and operand offset on one device, and for fp32 (whose kernels use only IEEE
-//!   operations) on every device and on the host path; fp16/bf16's `dx` comes from
-//!   the GPU's approximate 2^x and 1/x, which the host only models. The error of `db` is at most
+//!   apart); those partial sums are added in order within interleaved groups, then
+//!   the group sums in order, then the leftover rows' sum. The order
+//!   ([`bias_gelu_backward_order`]) depends only on `(rows, cols)`, so `db` is
+//!   bit-identical on every run, stream and operand offset on one device, and for
+//!   fp32 (whose kernels use only IEEE operations) on every device and on the host
+//!   path; fp16/bf16's `dx` comes from the GPU's approximate 2^x and 1/x, which the
+//!   host only models. The error of `db` is at most
 //!   `A 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding, where `A` is
 //!   [`BiasGradientOrder::additions`] (`chunk_rows + partials`, one more with
 //!   leftover rows).
@@ -127,9 +127,10 @@ const DBIAS_VECTOR: usize = 8;
 /// vectors; 1 where there are fewer rows than that, or `fold * cols` would not fit
 /// a `usize`), and sums each of its columns over chunks of `chunk_rows` of its
 /// rows, in order. That gives `partials` sums per column `c` of the gradient: sum
-/// `k * fold + f` adds the rows `(k * chunk_rows + j) * fold + f`, `j = 0, 1, ...`. The partial sums are added in `groups` interleaved groups (sum
-/// `p` in group `p mod groups`), in order, then the group sums in order; last, the
-/// sum of the `tail_rows` rows left over (`rows mod fold`), added in order.
+/// `k * fold + f` adds the rows `(k * chunk_rows + j) * fold + f`, `j = 0, 1, ...`.
+/// The partial sums are added in `groups` interleaved groups (sum `p` in group
+/// `p mod groups`), in order, then the group sums in order; last, the sum of the
+/// `tail_rows` rows left over (`rows mod fold`), added in order.
 ///
 /// ```
 /// let o = gelu_cuda::bias_gelu_backward_order(4096, 64);
@@ -184,7 +185,8 @@ impl BiasGradientOrder {
 /// adds few terms per thread over many threads (a single level left 4096 threads
 /// each waiting out hundreds of loads in a row: 32 us on an H200).
 pub fn bias_gelu_backward_order(rows: usize, cols: usize) -> BiasGradientOrder {
-    let fold = DBIAS_VECTOR / gcd(cols, DBIAS_VECTOR);
+    // The fewest rows whose width is a multiple of DBIAS_VECTOR (a power of two).
+    let fold = DBIAS_VECTOR >> cols.trailing_zeros().min(DBIAS_VECTOR.trailing_zeros());
     let fold = if rows >= fold && cols <= usize::MAX / fold {
         fold
     } else {
@@ -207,14 +209,6 @@ pub fn bias_gelu_backward_order(rows: usize, cols: usize) -> BiasGradientOrder {
         partials,
         groups,
         tail_rows,
-    }
-}
-
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
     }
 }
 

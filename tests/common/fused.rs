@@ -947,9 +947,9 @@ fn pattern<T: GeluFloat>(k: usize, e: Extent) -> Vec<T> {
 /// The fused ops on matrices of more than 2^31 elements (row kernels, flat kernels,
 /// the bias gradient reading rows end to end), every output element checked: each
 /// input repeats every 16 rows, so each output must repeat, bit for bit, that of the
-/// same op on 16 rows, and a signed 32-bit index anywhere shows as a wrong element; the bias gradient is checked
-/// against the exact column sums within its stated bound. Needs about 12 GiB of
-/// host memory (and as much on a device).
+/// same op on 16 rows, and a signed 32-bit index anywhere shows as a wrong
+/// element; the bias gradient is checked against the exact column sums within its
+/// stated bound. Needs about 12 GiB of host memory (and as much on a device).
 pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R) {
     use Extent::{Once, PerRow};
     let cases: [(PlacedOp, usize, &[Extent], &[Extent]); 4] = [
