@@ -13,9 +13,8 @@ constexpr float CENTRAL = 0.75f;  // the accurate forward uses a series for |x| 
 constexpr float CENTRAL_GRAD_LO = -0.375f;  // the accurate backward uses one for CENTRAL_GRAD_LO < x < CENTRAL
 constexpr float FAST_R_SCALE = 7.125f;  // u = r FAST_R_SCALE + FAST_R_OFFSET, r = 1/(z + TAIL_K), maps z in [0, TAIL_ZMAX] to [-1, 1]
 constexpr float FAST_R_OFFSET = -1.375f;
-constexpr float FWD_TAIL_K = 1.5f;  // u = (FWD_TAIL_C1 z + FWD_TAIL_C0) / (z + FWD_TAIL_K) maps [CENTRAL, 15] to [-1, 1]
-constexpr float FWD_TAIL_C1 = 1.3157895f;
-constexpr float FWD_TAIL_C0 = -3.2368422f;
+constexpr float FWD_TAIL_ZM = 1.5f;  // u = (z - FWD_TAIL_ZM) / (z + FWD_TAIL_K) maps [CENTRAL, 15] to [-0.3333, 0.8182]
+constexpr float FWD_TAIL_K = 1.5f;
 constexpr float GRAD_ROOT_EXACT_HI = -0.75179154f;  // root of GELU' (exact) = -0.75179152469356445746
 constexpr float GRAD_ROOT_EXACT_LO = 1.211445e-08f;  // its low part
 constexpr float GRAD_ROOT_TANH_HI = -0.75246143f;  // root of GELU' (tanh) = -0.75246142207101625849
@@ -46,7 +45,7 @@ GELU_HD float central_accurate(float t) { return horner(t, -0.13298076f, 0.01994
 GELU_HD float central_grad_accurate(float t) { return horner(t, -0.26596153f, 0.059841994f, -0.009507742f, 0.0011991479f, -0.0002033314f, 7.232147e-05f); }
 
 // z R(z) / sqrt(2 pi) = e^(z^2/2) z (1 - Phi(z)) in u, z in [CENTRAL, 15]; fp32; max relative error of the fit 2^-29.0
-GELU_HD float zq_accurate(float t) { return 0.35221782f + fmaf(t, horner(t, 0.08497845f, -0.044058323f, 0.0006878429f, 0.0032759637f, 0.0004570095f, -0.0002483379f, -0.00012919742f, -8.818381e-06f, 1.4891255e-05f, 5.039285e-06f), -3.776297e-09f); }
+GELU_HD float zq_accurate(float t) { return 0.308671f + fmaf(t, horner(t, 0.21112123f, -0.1262975f, -0.019797904f, 0.017768875f, 0.010787057f, 0.0007843752f, -0.0023700828f, -0.002067283f, -0.00091143994f, 0.0012579685f), 2.9194012e-09f); }
 
 // 2^-64 R(z) / sqrt(2 pi), R the Mills ratio, in the fast u; fp16/bf16 kernels; max relative error of the fit 2^-19.7
 GELU_HD float mills_fast(float t) { return horner(t, 8.5305796e-21f, 1.1360649e-20f, 5.6091396e-21f, 1.5949298e-21f, 9.580313e-23f, -8.130691e-23f, -9.7865405e-24f, 5.0158273e-24f); }

@@ -108,6 +108,14 @@ def tail_map(K, zmin, zmax):
     return (lambda u: (c0 - K * u) / (u - c1)), c1, c0
 
 
+def fwd_tail_map(zm, K, zmin, zmax):
+    """u = (z - ZM) / (z + K), z in [zmin, zmax]: returns z(u) and u's interval.
+    z - ZM is exact (Sterbenz) for z in [ZM/2, 2 ZM], where the forward's
+    negative tail is largest in ulps, so u is nearly correctly rounded there."""
+    zm, K = mp.mpf(zm), mp.mpf(K)
+    return (lambda u: (zm + K * u) / (1 - u)), float((zmin - zm) / (zmin + K)), float((zmax - zm) / (zmax + K))
+
+
 def fast_map_constants(K, zmax):
     """The fp16/bf16 kernels' variable: u = r S + O with r = 1/(z + K), one FFMA
     after the reciprocal; z = 0 -> 1, z = zmax -> -1."""
@@ -152,7 +160,8 @@ def root_poly(grad, root, xmap):
 
 
 # Tuned by measuring the fp32 errors on the host path (tests/host_accuracy.rs).
-FWD_K = 1.5        # the accurate forward tail's rational map
+FWD_K = 1.5        # the accurate forward tail's rational map: its pole at -K
+FWD_ZM = 1.5       # and its zero
 ZQ_DEG = 10        # its polynomial degree
 CENTRAL = 0.75     # |x| below which the accurate forward uses a series
 TAIL_ZMAX = 16     # the tails' clamp: beyond it dy GELU'(x) rounds to 0 for |dy| <= 2^24
@@ -237,11 +246,10 @@ def main():
     emit_const(out, "FAST_R_SCALE", rs, "u = r FAST_R_SCALE + FAST_R_OFFSET, r = 1/(z + TAIL_K), maps z in [0, TAIL_ZMAX] to [-1, 1]")
     emit_const(out, "FAST_R_OFFSET", ro, "")
     fastmap = fast_map(float(K), rs, ro)
-    FK = np.float32(FWD_K)
-    fmap, f1, f0 = tail_map(float(FK), CENTRAL, 15)
-    emit_const(out, "FWD_TAIL_K", FK, "u = (FWD_TAIL_C1 z + FWD_TAIL_C0) / (z + FWD_TAIL_K) maps [CENTRAL, 15] to [-1, 1]")
-    emit_const(out, "FWD_TAIL_C1", f1, "")
-    emit_const(out, "FWD_TAIL_C0", f0, "")
+    fmap, flo, fhi = fwd_tail_map(FWD_ZM, FWD_K, CENTRAL, 15)
+    emit_const(out, "FWD_TAIL_ZM", np.float32(FWD_ZM),
+               f"u = (z - FWD_TAIL_ZM) / (z + FWD_TAIL_K) maps [CENTRAL, 15] to [{flo:.4f}, {fhi:.4f}]")
+    emit_const(out, "FWD_TAIL_K", np.float32(FWD_K), "")
     roots = [("EXACT", ROOT_EXACT), ("TANH", ROOT_TANH), ("SIGMOID", ROOT_SIGMOID)]
     for key, root in roots:
         hi, lo = split(root)
@@ -274,7 +282,7 @@ def main():
          "P(s): (2 Phi(x) - 1) / x = 2/sqrt(2 pi) + s P(s), s = x^2 < CENTRAL^2; fp32 kernels"),
         ("central_grad_accurate", central_grad, 0, CENTRAL ** 2, CENTRAL_DEG + 1,
          "P(s): (GELU'(x) - 1/2) / x = 2/sqrt(2 pi) + s P(s), s = x^2 < CENTRAL^2; fp32 kernels"),
-        ("zq_accurate", zq_u, -1, 1, ZQ_DEG, "z R(z) / sqrt(2 pi) = e^(z^2/2) z (1 - Phi(z)) in u, z in [CENTRAL, 15]; fp32"),
+        ("zq_accurate", zq_u, flo, fhi, ZQ_DEG, "z R(z) / sqrt(2 pi) = e^(z^2/2) z (1 - Phi(z)) in u, z in [CENTRAL, 15]; fp32"),
         ("mills_fast", in_tail_variable(lambda z: FAST_SCALE * mills(z) / SQRT_2PI, fastmap), -1, 1, 7,
          "2^-64 R(z) / sqrt(2 pi), R the Mills ratio, in the fast u; fp16/bf16 kernels"),
         ("grad_tail_accurate", grad_u, -1, 1, 10, "(z - R(z)) / sqrt(2 pi) / (z - z0) in u; fp32 kernels"),
