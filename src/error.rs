@@ -22,6 +22,9 @@ pub enum GeluError {
         len: usize,
         /// The row length asked for.
         cols: usize,
+        /// Where the row length came from: `"bias"` or `"dbias"` (the bias ops take
+        /// it from the bias's length), or `"cols"` (given).
+        cols_from: &'static str,
     },
     /// GeGLU splits the last dimension into two halves: it must be even.
     OddLastDimension {
@@ -63,10 +66,21 @@ impl std::fmt::Display for GeluError {
                 f,
                 "length mismatch: `{operand}` has {actual} elements, expected {expected}"
             ),
-            Self::NotAMatrix { operand, len, cols } => write!(
-                f,
-                "`{operand}` has {len} elements, not a whole number of rows of {cols}"
-            ),
+            Self::NotAMatrix {
+                operand,
+                len,
+                cols,
+                cols_from,
+            } => {
+                write!(
+                    f,
+                    "`{operand}` has {len} elements, not a whole number of rows of {cols}"
+                )?;
+                if *cols_from != "cols" {
+                    write!(f, " (the length of `{cols_from}`)")?;
+                }
+                Ok(())
+            }
             Self::OddLastDimension { cols } => write!(
                 f,
                 "GeGLU needs an even last dimension to split in halves, got {cols}"
@@ -118,14 +132,21 @@ pub(crate) fn check_len(
     }
 }
 
-/// The number of rows of a `len`-element buffer of rows of `cols`.
+/// The number of rows of a `len`-element buffer of rows of `cols` (taken from
+/// `cols_from`).
 pub(crate) fn matrix_rows(
     operand: &'static str,
     len: usize,
     cols: usize,
+    cols_from: &'static str,
 ) -> Result<usize, GeluError> {
     if cols == 0 || len % cols != 0 {
-        Err(GeluError::NotAMatrix { operand, len, cols })
+        Err(GeluError::NotAMatrix {
+            operand,
+            len,
+            cols,
+            cols_from,
+        })
     } else {
         Ok(len / cols)
     }

@@ -232,7 +232,7 @@ pub(crate) fn plan_bias_forward(
     pre: Option<Operand>,
     cols: usize,
 ) -> Result<RowsCall, GeluError> {
-    let rows = matrix_rows("x", x.1, cols)?;
+    let rows = matrix_rows("x", x.1, cols, "bias")?;
     check_len("bias", cols, b.1)?;
     check_len("y", x.1, y.1)?;
     if let Some(p) = pre {
@@ -272,7 +272,7 @@ pub(crate) fn plan_bias_backward(
     cols: usize,
     elem: usize,
 ) -> Result<[RowsCall; 4], GeluError> {
-    let rows = matrix_rows("pre", pre.1, cols)?;
+    let rows = matrix_rows("pre", pre.1, cols, "dbias")?;
     check_len("dy", pre.1, dy.1)?;
     check_len("dx", pre.1, dx.1)?;
     check_len("dbias", cols, db.1)?;
@@ -356,7 +356,7 @@ pub(crate) fn plan_geglu_forward(
     elem: usize,
 ) -> Result<RowsCall, GeluError> {
     let h = half_width(cols)?;
-    let rows = matrix_rows("x", x.1, cols)?;
+    let rows = matrix_rows("x", x.1, cols, "cols")?;
     check_len("out", rows * h, out.1)?;
     let mut a = args(rows, h);
     a.in_ = [ptr(x.0), ptr(x.0 + (h * elem) as u64), std::ptr::null()];
@@ -397,7 +397,7 @@ pub(crate) fn plan_geglu_backward(
     elem: usize,
 ) -> Result<RowsCall, GeluError> {
     let h = half_width(cols)?;
-    let rows = matrix_rows("x", x.1, cols)?;
+    let rows = matrix_rows("x", x.1, cols, "cols")?;
     check_len("dout", rows * h, dout.1)?;
     check_len("dx", x.1, dx.1)?;
     let half = (h * elem) as u64;

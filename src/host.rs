@@ -358,7 +358,7 @@ impl HostRunner {
         dbias: &mut [T],
     ) -> Result<(), GeluError> {
         let cols = dbias.len();
-        let rows = crate::error::matrix_rows("pre", pre.len(), cols)?;
+        let rows = crate::error::matrix_rows("pre", pre.len(), cols, "dbias")?;
         let mut workspace = vec![0.0f32; fused::bias_gelu_backward_workspace_len(rows, cols)];
         let calls = fused::plan_bias_backward(
             operand(pre),

@@ -85,10 +85,15 @@ fn shape_errors_are_typed() {
             GeluError::NotAMatrix {
                 operand: "x",
                 len: 12,
-                cols: 5
+                cols: 5,
+                cols_from: "bias"
             }
         ),
         "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "`x` has 12 elements, not a whole number of rows of 5 (the length of `bias`)"
     );
     let err = r.bias_gelu_forward::<f32>(a, &x, &[], &mut y).unwrap_err();
     assert!(
@@ -120,6 +125,25 @@ fn shape_errors_are_typed() {
     let err = r.geglu_forward(a, &x, &mut y[..6], 3).unwrap_err();
     assert!(
         matches!(err, GeluError::OddLastDimension { cols: 3 }),
+        "{err}"
+    );
+    let err = r.geglu_forward(a, &x, &mut y[..4], 8).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`x` has 12 elements, not a whole number of rows of 8"
+    );
+    let err = r
+        .bias_gelu_backward(a, &x, &x, &mut dx, &mut [0.0; 5])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::NotAMatrix {
+                operand: "pre",
+                cols_from: "dbias",
+                ..
+            }
+        ),
         "{err}"
     );
     let err = r.geglu_forward(a, &x, &mut y[..5], 4).unwrap_err();
