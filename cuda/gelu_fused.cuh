@@ -20,11 +20,11 @@ struct BiasForwardOp {
     }
 };
 
-// out = GELU(a) g.
+// out = GELU(a) g, with GELU(a) as a factor (G::value), not a stored result.
 template <class G>
 struct GegluForwardOp {
     static constexpr int NIN = 2, NOUT = 1;
-    static GELU_HD void apply(const float (&in)[2], float (&out)[1]) { out[0] = G::forward(in[0]) * in[1]; }
+    static GELU_HD void apply(const float (&in)[2], float (&out)[1]) { out[0] = G::value(in[0]) * in[1]; }
 };
 
 // da = (dout g) GELU'(a), dg = dout GELU(a).
@@ -33,7 +33,7 @@ struct GegluBackwardOp {
     static constexpr int NIN = 3, NOUT = 2;
     static GELU_HD void apply(const float (&in)[3], float (&out)[2]) {
         out[0] = G::backward(in[0], in[2] * in[1]);
-        out[1] = G::forward(in[0]) * in[2];
+        out[1] = G::value(in[0]) * in[2];
     }
 };
 

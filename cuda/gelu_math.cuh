@@ -97,6 +97,16 @@ GELU_HD float finish_forward_half(float x, float y) {
     return (ax < TINY_HALF && ax > 0.0f) ? tiny : y;
 }
 
+// GeGLU multiplies GELU(a) by g before the one rounding, where that shortcut (exact
+// only once rounded to fp16/bf16 itself) would cost up to a quarter of an ulp:
+// there the fast flavour gives GELU(x) = x (1/2 + c x) below 2^-12, to 2^-36
+// relative, with c = GELU''(0)/2.
+constexpr float INV_SQRT_2PI = 0.398942280f;  // c of the exact and tanh forms
+
+GELU_HD float small_x_value(float x, float c, float y) {
+    return fabsf(x) < TINY_HALF ? x * fmaf(x, c, 0.5f) : y;
+}
+
 // ---------------------------------------------------------------------------
 // exact: z = |x|, Q(z) = 1 - Phi(z) = e^(-z^2/2) M(z), M(z) = R(z)/sqrt(2 pi) with R
 // the Mills ratio, and GELU'(x) = 1 + e^(-z^2/2) D(z) (x >= 0) or -e^(-z^2/2) D(z)
@@ -117,17 +127,22 @@ GELU_HD TailPoint tail_point(float x) {
 template <Approx A, class T>
 struct Gelu;
 
-// dy times a tail factor, scaled by 2^k last: for |dy| >= 2^63 that product could
-// overflow although the scaled result does not, so such a dy is shifted down by
-// 2^63 and k up by as much (k <= 0 in every caller, so scale2's range holds).
+// dy times a tail factor m 2^k, k <= 0, scaled by 2^k last (scale2): for
+// |dy| >= 2^63 the product dy m could overflow although the result does not, so
+// such a dy is shifted down by 2^63, and the shift undone by scale2's last factor
+// (2^-1 in place of 2^-64), after its first product, dy 2^-63 m 2^(k + 64), which
+// stays below 2^127 (|dy| < 2^128 and m 2^k, a part of GELU', below 1/4). Such a
+// result is normal (|GELU'| > 2^-185 short of the clamps), so the last factor
+// rounds only once. Undoing the shift in k instead overflowed that first product
+// for |dy| beyond about 2^67.
 struct ShiftedGrad {
     float dy;
-    int k;
+    float down;  // scale2's last factor
 };
 
 GELU_HD ShiftedGrad shift_gradient(float dy) {
     const bool big = fabsf(dy) >= 9.22337204e18f;  // 2^63
-    return {big ? dy * 1.08420217e-19f : dy, big ? 63 : 0};
+    return {big ? dy * 1.08420217e-19f : dy, big ? 0.5f : TWO_POW_MINUS_64};
 }
 
 // Beyond the clamp GELU' is 0 (x < 0) or 1 (x > 0) to far below f32's range, while
@@ -169,6 +184,8 @@ struct Gelu<Approx::Exact, float> {
         const float tail = x < 0.0f ? -zq : x - zq;
         return fabsf(x) >= CENTRAL ? tail : central;  // a NaN takes the central side
     }
+    // The forward is accurate everywhere: GeGLU's factor GELU(a) needs nothing else.
+    static GELU_HD float value(float x) { return forward(x); }
     // dy e^(-z^2/2) D(z): the product dy D(z) is carried in two floats so that
     // only the final multiply-add rounds.
     static GELU_HD float backward(float x, float dy) {
@@ -185,7 +202,7 @@ struct Gelu<Approx::Exact, float> {
         const ShiftedGrad g = shift_gradient(dy);
         const float b = d * g.dy;
         const float b_lo = fmaf(d, g.dy, -b) + d_lo * g.dy;
-        const float ed = scale2(b + fmaf(b, e.em1, b_lo), e.k + g.k);
+        const float ed = scale2(b + fmaf(b, e.em1, fmaf(b_lo, e.em1, b_lo)), e.k, g.down);
         const float tail = x < 0.0f ? -ed : dy + ed;
         // Near 0 the tail's relative error is worth several ulp of a result just
         // under 1/2; there GELU'(x) = 1/2 + x (2/sqrt(2 pi) + x^2 P(x^2)).
@@ -220,11 +237,13 @@ GELU_HD FastTail fast_tail(float x) {
 
 template <class T>
 struct Gelu<Approx::Exact, T> {
-    static GELU_HD float forward(float x) {
+    static GELU_HD float general(float x) {
         const FastTail t = fast_tail(x);
         const float zq = t.zc * mills_fast(t.u) * t.gauss;  // z Q(z)
-        return finish_forward_half(x, x < 0.0f ? -zq : x - zq);
+        return x < 0.0f ? -zq : x - zq;
     }
+    static GELU_HD float forward(float x) { return finish_forward_half(x, general(x)); }
+    static GELU_HD float value(float x) { return small_x_value(x, INV_SQRT_2PI, general(x)); }
     static GELU_HD float backward(float x, float dy) {
         const FastTail t = fast_tail(x);
         const float d = ((t.zc + GRAD_ROOT_EXACT_HI) + GRAD_ROOT_EXACT_LO) * grad_tail_fast(t.u);
@@ -255,6 +274,7 @@ GELU_HD DoubleFloat cubic(float x, float b_hi, float b_lo) {
 
 struct TanhForm {
     static constexpr float CLAMP = 11.5f;  // |v(11.5)| = 126.9
+    static constexpr float SMALL_X_C = INV_SQRT_2PI;  // A/4
     static constexpr float ROOT_HI = GRAD_ROOT_TANH_HI;
     static constexpr float ROOT_LO = GRAD_ROOT_TANH_LO;
     static constexpr float ROOT_SCALE = ROOT_TANH_SCALE;
@@ -270,6 +290,7 @@ struct TanhForm {
 
 struct SigmoidForm {
     static constexpr float CLAMP = 75.0f;  // |v(75)| = 127.7
+    static constexpr float SMALL_X_C = 0.4255f;  // K/4
     static constexpr float ROOT_HI = GRAD_ROOT_SIGMOID_HI;
     static constexpr float ROOT_LO = GRAD_ROOT_SIGMOID_LO;
     static constexpr float ROOT_SCALE = ROOT_SIGMOID_SCALE;
@@ -356,11 +377,12 @@ struct LogisticGelu {
         const float ws = approx_exp2(fmaf(-fabsf(F::v_fast(xc)), LOG2E, SCALE_LOG2));
         return {xc, ws, approx_rcp(fmaf(ws, DOWN, 1.0f))};
     }
-    static GELU_HD float forward(float x) {
+    static GELU_HD float general(float x) {
         const Parts p = parts(x);
-        const float y = x >= 0.0f ? x * p.sp : (p.xc * DOWN) * p.ws * p.sp;
-        return finish_forward_half(x, y);
+        return x >= 0.0f ? x * p.sp : (p.xc * DOWN) * p.ws * p.sp;
     }
+    static GELU_HD float forward(float x) { return finish_forward_half(x, general(x)); }
+    static GELU_HD float value(float x) { return small_x_value(x, F::SMALL_X_C, general(x)); }
     // GELU'(x) = sigma(v) (1 + x v' (1 - sigma(v))): sigma(v) = sigma(|v|) and
     // 1 - sigma(v) = w sigma(|v|) for x >= 0, the other way round for x < 0. One
     // formula for both signs, sigma(v) carried times 2^SCALE_LOG2.
@@ -416,6 +438,7 @@ struct LogisticGelu<F, float> {
         const float y = scale_down_round_up(fmaf(m, sp.hi, m * sp.lo), TWO_POW_MINUS_64);
         return x <= F::CLAMP ? y : x;
     }
+    static GELU_HD float value(float x) { return forward(x); }  // accurate everywhere
     static GELU_HD float backward(float x, float dy) {
         if (fabsf(x - F::ROOT_HI) <= ACCURATE_ROOT_HALF_WIDTH) return logistic_grad_root<F, false>(x, dy);
         const Logistic l = logistic<F>(x);
@@ -431,7 +454,7 @@ struct LogisticGelu<F, float> {
             const float i_lo = i.lo + p_lo;
             const ShiftedGrad g = shift_gradient(dy);
             const float t = fmaf(sp.hi, i.hi, fmaf(sp.hi, i_lo, sp.lo * i.hi)) * g.dy;
-            dx = scale2(fmaf(t, l.em1, t), l.k + g.k);  // dy w sigma(|v|) (1 + x v' sigma(|v|))
+            dx = scale2(fmaf(t, l.em1, t), l.k, g.down);  // dy w sigma(|v|) (1 + x v' sigma(|v|))
         }
         dx = saturate_backward(x, dy, dx, F::CLAMP);
         return x != x ? x + dy : dx;

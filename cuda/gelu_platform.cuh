@@ -47,9 +47,10 @@ GELU_HD int float_to_bits(float f) {
 constexpr float TWO_POW_64 = 1.8446744e19f;       // 2^64
 constexpr float TWO_POW_MINUS_64 = 5.42101086e-20f;  // 2^-64
 
-// m * 2^k with a single rounding, also when the result is subnormal: the first
-// product stays normal (exact), only the second can round. -190 <= k <= 63.
-GELU_HD float scale2(float m, int k) { return m * pow2i(k + 64) * TWO_POW_MINUS_64; }
+// m * 2^k * (down / 2^-64) with a single rounding, also when the result is
+// subnormal: the first product stays normal (exact), only the second can round.
+// -190 <= k <= 63, and m 2^(k + 64) below 2^128.
+GELU_HD float scale2(float m, int k, float down = TWO_POW_MINUS_64) { return m * pow2i(k + 64) * down; }
 
 // m * down rounded towards +infinity, down a power of two <= 1: one rounding, which
 // happens only where the result is subnormal. The host has no per-operation

@@ -24,6 +24,7 @@ constexpr double TANH_A = 1.5957691216057308;
 constexpr double TANH_B = TANH_A * 0.044715;
 constexpr double SIGMOID_K = 1.702;
 constexpr double ROOT_WINDOW = 0.125;  // accuracy::ROOT_WINDOW
+constexpr double ROOT_SUMMAND_SHARE = 1.0 / 4096.0;  // accuracy::ROOT_SUMMAND_SHARE
 
 GELU_HD double gauss_exp(double x) {
     if (fabs(x) > 40.0) return 0.0;
@@ -157,7 +158,9 @@ GELU_HD void run(const gelu_survey_args& a, uint64_t tid, uint64_t nthreads) {
             got = a.usual ? usual_backward(A, x) : Gelu<A, float>::backward(x, 1.0f);
             const Pair p = summands(A, xv);
             exact = xv != xv ? xv : p.a + p.b;
-            scale = fabs(xv - root(A)) < ROOT_WINDOW ? fmax(fmax(fabs(p.a), fabs(p.b)), fabs(exact)) : fabs(exact);
+            scale = fabs(xv - root(A)) < ROOT_WINDOW
+                        ? fmax(fmax(fabs(p.a), fabs(p.b)) * ROOT_SUMMAND_SHARE, fabs(exact))
+                        : fabs(exact);
         } else {
             got = a.usual ? usual_forward(A, x) : Gelu<A, float>::forward(x);
             exact = forward(A, xv);

@@ -11,15 +11,15 @@ use gelu_cuda::{Approximation, GeluError};
 use half::{bf16, f16};
 
 #[test]
-fn gpu_f16_every_input_within_one_ulp() {
-    if let Some(d) = device("gpu_f16_every_input_within_one_ulp") {
+fn gpu_f16_every_input_within_the_stated_bound() {
+    if let Some(d) = device("gpu_f16_every_input_within_the_stated_bound") {
         check_half_exhaustive::<f16, _>(&d, seed("gpu_f16"));
     }
 }
 
 #[test]
-fn gpu_bf16_every_input_within_one_ulp() {
-    if let Some(d) = device("gpu_bf16_every_input_within_one_ulp") {
+fn gpu_bf16_every_input_within_the_stated_bound() {
+    if let Some(d) = device("gpu_bf16_every_input_within_the_stated_bound") {
         check_half_exhaustive::<bf16, _>(&d, seed("gpu_bf16"));
     }
 }
@@ -35,6 +35,15 @@ fn gpu_f32_sampled_within_stated_bounds() {
 fn gpu_f32_backward_within_stated_bound_for_adversarial_dy() {
     if let Some(d) = device("gpu_f32_backward_within_stated_bound_for_adversarial_dy") {
         check_f32_backward_adversarial_dy(&d);
+    }
+}
+
+#[test]
+fn gpu_backward_with_dy_past_2_to_the_24() {
+    if let Some(d) = device("gpu_backward_with_dy_past_2_to_the_24") {
+        let s = seed("gpu_backward_with_dy_past_2_to_the_24");
+        check_backward_huge_dy::<f32, _>(&d, s, 1 << 20);
+        check_backward_huge_dy::<bf16, _>(&d, s ^ 1, 1 << 20);
     }
 }
 
