@@ -17,8 +17,8 @@ static FATBIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gelu_kernels.fa
 /// the newest, for inspection (`cuobjdump -sass`). Empty in documentation builds.
 ///
 /// ```
-/// let fatbin = gelu_cuda::fatbin();
-/// assert!(fatbin.is_empty() || fatbin.len() > 1000);
+/// // A fatbin begins with its magic number, 0xba55ed50 (little-endian).
+/// assert_eq!(gelu_cuda::fatbin()[..4], [0x50, 0xed, 0x55, 0xba]);
 /// ```
 pub fn fatbin() -> &'static [u8] {
     FATBIN
@@ -95,9 +95,16 @@ static LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::n
 /// How many times this process has loaded the kernels into a CUDA context: once per
 /// context that ran a kernel, however many threads asked at the same time.
 ///
-/// ```
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// let ctx = gelu_cuda::cuda_context(0)?;
+/// let s = ctx.default_stream();
 /// let before = gelu_cuda::kernel_loads();
-/// assert!(gelu_cuda::kernel_loads() >= before);
+/// let mut v = s.clone_htod(&[1.0f32; 64])?;
+/// gelu_cuda::forward_inplace(&s, gelu_cuda::Approximation::Exact, &mut v)?;
+/// gelu_cuda::forward_inplace(&s, gelu_cuda::Approximation::Tanh, &mut v)?;
+/// assert!(gelu_cuda::kernel_loads() <= before + 1); // at most this context's load
+/// # Ok(()) }
 /// ```
 pub fn kernel_loads() -> usize {
     LOADS.load(std::sync::atomic::Ordering::SeqCst)

@@ -8,10 +8,11 @@
 //! ```
 //! use gelu_cuda::{host, Approximation};
 //! let x = [-3.0f32, -1.0, 0.0, 1.0, 3.0];
-//! let mut y = [0.0f32; 5];
+//! let mut y = [f32::NAN; 5];
 //! host::forward(Approximation::Exact, &x, &mut y)?;
-//! assert_eq!(y[2], 0.0);
+//! assert_eq!(y[2].to_bits(), 0);
 //! assert!((y[3] - 0.841_344_7).abs() < 1e-6);
+//! assert!((y[0] + 0.004_049_7).abs() < 1e-7);
 //! # Ok::<(), gelu_cuda::GeluError>(())
 //! ```
 
@@ -59,9 +60,12 @@ fn operand_mut<T>(s: &mut [T]) -> Operand {
 ///
 /// ```
 /// use gelu_cuda::{host::HostRunner, Approximation};
-/// let runner = HostRunner::new().grid_threads(3).workers(1);
-/// let mut v = vec![half::f16::from_f32(1.0); 100];
-/// runner.forward_inplace(Approximation::Sigmoid, &mut v);
+/// let x = vec![half::f16::from_f32(1.0); 100];
+/// let (mut a, mut b) = (x.clone(), x.clone());
+/// HostRunner::new().grid_threads(3).workers(1).forward_inplace(Approximation::Sigmoid, &mut a);
+/// HostRunner::new().forward_inplace(Approximation::Sigmoid, &mut b);
+/// assert_eq!(a, b); // the same results on any grid
+/// assert_eq!(a[99], half::f16::from_f32(0.8457)); // 1 sigma(1.702), rounded
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct HostRunner {
@@ -112,9 +116,12 @@ impl HostRunner {
     ///
     /// ```
     /// use gelu_cuda::{host::HostRunner, Approximation};
+    /// use gelu_cuda::accuracy::check_result;
+    /// use gelu_cuda::DType;
     /// let x = vec![half::bf16::from_f32(-0.75); 8];
     /// let mut dx = vec![half::bf16::from_f32(1.0); 8];
     /// HostRunner::new().sfu_error(2f32.powi(-22)).backward_inplace(Approximation::Tanh, &x, &mut dx)?;
+    /// assert!(check_result(DType::BF16, Approximation::Tanh, -0.75, Some(1.0), dx[0].to_f64()).is_ok());
     /// # Ok::<(), gelu_cuda::GeluError>(())
     /// ```
     pub fn sfu_error(mut self, relative: f32) -> Self {
@@ -130,9 +137,11 @@ impl HostRunner {
     ///
     /// ```
     /// use gelu_cuda::{host::HostRunner, Approximation};
-    /// let x = vec![1.5f32; 40];
-    /// let mut y = vec![0.0f32; 40];
-    /// HostRunner::new().wide_vectors(true).forward(Approximation::Exact, &x, &mut y)?;
+    /// let x: Vec<f32> = (0..40).map(|i| i as f32 / 8.0 - 2.5).collect();
+    /// let (mut wide, mut narrow) = (vec![f32::NAN; 40], vec![f32::NAN; 40]);
+    /// HostRunner::new().wide_vectors(true).forward(Approximation::Exact, &x, &mut wide)?;
+    /// HostRunner::new().forward(Approximation::Exact, &x, &mut narrow)?;
+    /// assert!(wide.iter().zip(&narrow).all(|(a, b)| a.to_bits() == b.to_bits()));
     /// # Ok::<(), gelu_cuda::GeluError>(())
     /// ```
     pub fn wide_vectors(mut self, wide: bool) -> Self {

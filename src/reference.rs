@@ -13,8 +13,9 @@
 //! use gelu_cuda::{reference, Approximation, DType};
 //! let y = reference::forward(Approximation::Exact, -6.0);
 //! assert!((y / -5.919_525_870e-9 - 1.0).abs() < 1e-9);
-//! // The usual formula 0.5 x (1 + erf(x/sqrt 2)) in f32 returns 0 here.
-//! assert_eq!(reference::ulp_error(DType::F32, y, y), 0.0);
+//! // The usual formula 0.5 x (1 + erf(x/sqrt 2)) in f32 returns 0 here: 2^24 ulp
+//! // off at most (a zero in place of a tiny result), and here nearly that.
+//! assert!(reference::ulp_error(DType::F32, 0.0, y) > 1e7);
 //! ```
 
 use crate::{Approximation, DType};

@@ -125,6 +125,11 @@ fn property<T: GeluFloat>(seed: u64, cases: usize) {
             n,
         });
         for k in 0..n {
+            // The poison is a NaN, which a NaN result would otherwise pass for.
+            assert!(
+                !is_poison(got[oo + k]),
+                "case {case}: element {k} not written"
+            );
             let dyv = backward.then(|| dy[dyo + k].to_f64());
             if let Err(e) = check_result(
                 T::DTYPE,
