@@ -101,7 +101,7 @@ GELU_HD float finish_forward_half(float x, float y) {
 // only once rounded to fp16/bf16 itself) would cost up to a quarter of an ulp:
 // there the fast flavour gives GELU(x) = x (1/2 + c x) below 2^-12, to 2^-36
 // relative, with c = GELU''(0)/2.
-constexpr float INV_SQRT_2PI = 0.398942280f;  // c of the exact and tanh forms
+constexpr float INV_SQRT_2PI = 0.5f * TWO_INV_SQRT_2PI_HI;  // c of the exact and tanh forms
 
 GELU_HD float small_x_value(float x, float c, float y) {
     return fabsf(x) < TINY_HALF ? x * fmaf(x, c, 0.5f) : y;
@@ -274,7 +274,7 @@ GELU_HD DoubleFloat cubic(float x, float b_hi, float b_lo) {
 
 struct TanhForm {
     static constexpr float CLAMP = 11.5f;  // |v(11.5)| = 126.9
-    static constexpr float SMALL_X_C = INV_SQRT_2PI;  // A/4
+    static constexpr float SMALL_X_C = 0.25f * TANH_A_HI;
     static constexpr float ROOT_HI = GRAD_ROOT_TANH_HI;
     static constexpr float ROOT_LO = GRAD_ROOT_TANH_LO;
     static constexpr float ROOT_SCALE = ROOT_TANH_SCALE;
@@ -290,7 +290,7 @@ struct TanhForm {
 
 struct SigmoidForm {
     static constexpr float CLAMP = 75.0f;  // |v(75)| = 127.7
-    static constexpr float SMALL_X_C = 0.4255f;  // K/4
+    static constexpr float SMALL_X_C = 0.25f * SIGMOID_K_HI;
     static constexpr float ROOT_HI = GRAD_ROOT_SIGMOID_HI;
     static constexpr float ROOT_LO = GRAD_ROOT_SIGMOID_LO;
     static constexpr float ROOT_SCALE = ROOT_SIGMOID_SCALE;

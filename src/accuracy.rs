@@ -176,6 +176,9 @@ pub fn saturation(approx: Approximation) -> f64 {
     }
 }
 
+/// |dy| up to which the saturation's GELU' of exactly 0 or 1 is exact: 2^24.
+const DY_EXACT_SATURATION: f64 = 16_777_216.0;
+
 /// Where GELU'(x) = 0, to f64 precision.
 pub fn derivative_root(approx: Approximation) -> f64 {
     match approx {
@@ -315,7 +318,7 @@ pub fn check_result(
             Err(format!("{}: {got:e} for an infinite dy", what()))
         };
     }
-    if let Some(d) = dy.filter(|d| d.abs() > 16_777_216.0 && x.abs() > saturation(approx)) {
+    if let Some(d) = dy.filter(|d| d.abs() > DY_EXACT_SATURATION && x.abs() > saturation(approx)) {
         let want = if x > 0.0 { d } else { 0.0 };
         return if got == want {
             Ok(())

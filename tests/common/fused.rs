@@ -7,7 +7,7 @@ use gelu_cuda::{reference, Approximation, DType, GeluFloat};
 use gelu_cuda::cudarc::driver::CudaSlice;
 
 use super::device::Device;
-use super::{f32_bound, is_poison, poison, report, Aligned, Rng};
+use super::{is_poison, poison, report, Aligned, Rng};
 
 /// Where operands sit in their buffers: `off` elements of poison before each.
 pub type Buf<T> = Vec<T>;
@@ -396,8 +396,10 @@ fn draw<T: GeluFloat>(rng: &mut Rng, n: usize, lo: f64, hi: f64) -> Vec<T> {
 /// factor's (plus the product's own rounding, and for da the rounding of dout g).
 fn bound<T: GeluFloat>(approx: Approximation, backward: bool, product: bool) -> f64 {
     match (T::DTYPE, product) {
-        (DType::F32, false) => f32_bound(approx, backward),
-        (DType::F32, true) => 2.0 * f32_bound(approx, backward) + if backward { 2.0 } else { 1.0 },
+        (DType::F32, false) => stated_bound(DType::F32, approx, backward),
+        (DType::F32, true) => {
+            2.0 * stated_bound(DType::F32, approx, backward) + if backward { 2.0 } else { 1.0 }
+        }
         _ => stated_bound(T::DTYPE, approx, backward),
     }
 }

@@ -27,6 +27,14 @@ impl Rng {
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+    /// 1 or -1.
+    pub fn sign(&mut self) -> f64 {
+        if self.next_u64() & 1 == 1 {
+            1.0
+        } else {
+            -1.0
+        }
+    }
 }
 
 /// A fresh seed per run (so every run draws new inputs), or `GELU_TEST_SEED`.
@@ -164,10 +172,15 @@ pub fn all_values<T: GeluFloat>() -> Vec<T> {
 
 /// Random gradients: magnitude log-uniform in [2^-8, 2^8], random sign.
 pub fn random_dy<T: GeluFloat>(rng: &mut Rng, n: usize) -> Vec<T> {
+    log_uniform::<T>(rng, n, -8.0, 8.0)
+}
+
+/// Magnitudes log-uniform in [2^lo, 2^hi], random sign.
+pub fn log_uniform<T: GeluFloat>(rng: &mut Rng, n: usize, lo: f64, hi: f64) -> Vec<T> {
     (0..n)
         .map(|_| {
-            let m = 2f64.powf(rng.unit() * 16.0 - 8.0);
-            T::from_f64_rounded(if rng.next_u64() & 1 == 1 { m } else { -m })
+            let m = 2f64.powf(lo + rng.unit() * (hi - lo));
+            T::from_f64_rounded(m * rng.sign())
         })
         .collect()
 }
@@ -321,11 +334,6 @@ pub fn check_half_exhaustive<T: GeluFloat, R: Runner>(r: &R, seed: u64) {
     }
 }
 
-/// The fp32 bounds this crate states (README, `accuracy::stated_bound`).
-pub fn f32_bound(approx: Approximation, backward: bool) -> f64 {
-    stated_bound(DType::F32, approx, backward)
-}
-
 /// fp32: random bit patterns over the whole range, uniform draws in [-20, 20], and
 /// a dense sweep of [-15, 0]; forward and backward (dy = 1 and random dy).
 pub fn check_f32_sample<R: Runner>(r: &R, seed: u64, random: usize, sweep_step: u32) {
@@ -353,7 +361,7 @@ pub fn check_f32_sample<R: Runner>(r: &R, seed: u64, random: usize, sweep_step: 
         let s = stats(approx, &x, None, &y, false);
         report(&format!("{} {approx} forward f32", r.name()), &s);
         assert!(
-            s.max_ulp <= f32_bound(approx, false),
+            s.max_ulp <= stated_bound(DType::F32, approx, false),
             "{approx} f32 forward: {} ulp at {:e}",
             s.max_ulp,
             s.worst_input
@@ -363,7 +371,7 @@ pub fn check_f32_sample<R: Runner>(r: &R, seed: u64, random: usize, sweep_step: 
             let s = stats(approx, &x, Some(dy), &dx, false);
             report(&format!("{} {approx} backward f32, {label}", r.name()), &s);
             assert!(
-                s.max_ulp <= f32_bound(approx, true),
+                s.max_ulp <= stated_bound(DType::F32, approx, true),
                 "{approx} f32 backward ({label}): {} ulp at {:e}",
                 s.max_ulp,
                 s.worst_input
@@ -423,7 +431,7 @@ pub fn check_f32_backward_adversarial_dy<R: Runner>(r: &R) {
             &s,
         );
         assert!(
-            s.max_ulp <= f32_bound(approx, true),
+            s.max_ulp <= stated_bound(DType::F32, approx, true),
             "{approx} f32 backward, adversarial dy: {} ulp at {:e}",
             s.max_ulp,
             s.worst_input
@@ -443,21 +451,13 @@ pub fn check_backward_huge_dy<T: GeluFloat, R: Runner>(r: &R, seed: u64, n: usiz
             .map(|i| {
                 let v = match i % 4 {
                     0 | 1 => (rng.unit() * 2.0 - 1.0) * sat,
-                    2 => (sat - rng.unit()) * if rng.next_u64() & 1 == 1 { 1.0 } else { -1.0 },
-                    _ => {
-                        (sat + rng.unit() * 4.0) * if rng.next_u64() & 1 == 1 { 1.0 } else { -1.0 }
-                    }
+                    2 => (sat - rng.unit()) * rng.sign(),
+                    _ => (sat + rng.unit() * 4.0) * rng.sign(),
                 };
                 T::from_f64_rounded(v)
             })
             .collect();
-        let top = T::DTYPE.max_finite().log2();
-        let dy: Vec<T> = (0..n)
-            .map(|_| {
-                let m = 2f64.powf(24.0 + rng.unit() * (top - 24.0));
-                T::from_f64_rounded(if rng.next_u64() & 1 == 1 { m } else { -m })
-            })
-            .collect();
+        let dy = log_uniform::<T>(&mut rng, n, 24.0, T::DTYPE.max_finite().log2());
         let dx = backward(r, approx, &x, &dy);
         for i in 0..n {
             assert!(!is_poison(dx[i]), "{approx}: element {i} not written");
