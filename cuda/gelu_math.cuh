@@ -32,16 +32,14 @@ constexpr float ROUND_MAGIC = 12582912.0f;  // 1.5 * 2^23: adding it rounds to a
 
 // e^(hi + lo) = 2^k (1 + em1 + em1_lo), for -130 <= hi <= 0 and |lo| small against
 // 1; em1_lo is the last addition's rounding error, for the one caller that needs e^x
-// to more than f32's precision. The callers clamp their inputs so that hi stays in
-// range; the fmaxf only keeps a NaN (whose result the caller discards) from
-// reaching the integer conversion.
+// to more than f32's precision. The callers clamp their inputs with fminf/fmaxf,
+// which drop a NaN, so hi is always in range and never NaN.
 struct ExpParts {
     float em1, em1_lo;
     int k;
 };
 
 GELU_HD ExpParts exp_parts(float hi, float lo) {
-    hi = fmaxf(hi, -130.0f);
     // Adding 1.5 * 2^23 rounds hi/ln2 to an integer k, which then sits in the low
     // bits of t: no float-to-int conversion needed.
     const float t = fmaf(hi, LOG2E, ROUND_MAGIC);
@@ -280,7 +278,20 @@ struct TanhForm {
     static constexpr float ROOT_SCALE = ROOT_TANH_SCALE;
     static constexpr float ROOT_OFFSET = ROOT_TANH_OFFSET;
     static GELU_HD DoubleFloat v(float xc) { return cubic(xc, TANH_B_HI, TANH_B_LO); }
-    static GELU_HD DoubleFloat xdv(float xc) { return cubic(xc, TANH_3B_HI, TANH_3B_LO); }
+    // x v' = x (A + 3 B x^2) = 3 v - 2 A x, from v in two floats: 3 v and 2 A x are
+    // products whose errors one fused multiply-add each gives exactly, and their
+    // difference is Fast2Sum's (3 v / (2 A x) >= 3/2), exact itself for |x| <= 2.7
+    // (Sterbenz), where the backward's bracket cancels. Half the cost of a second cubic.
+    static GELU_HD DoubleFloat xdv(float xc, DoubleFloat v) {
+        const float t = 3.0f * v.hi;
+        const float a = (2.0f * TANH_A_HI) * xc;
+        const float a_lo = fmaf(2.0f * TANH_A_LO, xc, fmaf(2.0f * TANH_A_HI, xc, -a));
+        const float d = t - a;
+        const float d_lo = (t - d) - a;
+        return {d, d_lo + fmaf(3.0f, v.lo, fmaf(3.0f, v.hi, -t) - a_lo)};
+    }
+    // xdv's high part is not xdv rounded (its low part can be several of its ulps).
+    static GELU_HD float rounded(DoubleFloat xdv) { return xdv.hi + xdv.lo; }
     static GELU_HD float v_fast(float xc) { return xc * fmaf(TANH_B_HI, xc * xc, TANH_A_HI); }
     static GELU_HD float dv(float xc) { return fmaf(TANH_3B_HI, xc * xc, TANH_A_HI); }
     static GELU_HD float root_poly(float u, bool fast) {
@@ -299,7 +310,8 @@ struct SigmoidForm {
         const float v = SIGMOID_K_HI * xc;
         return {v, fmaf(SIGMOID_K_HI, xc, -v) + SIGMOID_K_LO * xc};
     }
-    static GELU_HD DoubleFloat xdv(float xc) { return v(xc); }
+    static GELU_HD DoubleFloat xdv(float, DoubleFloat v) { return v; }
+    static GELU_HD float rounded(DoubleFloat v) { return v.hi; }  // v.hi is K xc rounded
     static GELU_HD float v_fast(float xc) { return SIGMOID_K_HI * xc; }
     static GELU_HD float dv(float) { return SIGMOID_K_HI; }
     static GELU_HD float root_poly(float u, bool fast) {
@@ -309,10 +321,11 @@ struct SigmoidForm {
 
 // Accurate flavour: w = e^-|v| = 2^k (1 + em1), and 1 + w.
 struct Logistic {
-    float xc;    // x clamped to [-CLAMP, CLAMP]
-    float w;     // e^-|v|
-    float w_lo;  // w + w_lo = 2^k (1 + em1 + em1_lo): e^-|v| to about 2^-32
-    float den;   // 1 + w
+    float xc;       // x clamped to [-CLAMP, CLAMP]
+    DoubleFloat v;  // v(xc)
+    float w;        // e^-|v|
+    float w_lo;     // w + w_lo = 2^k (1 + em1 + em1_lo): e^-|v| to about 2^-32
+    float den;      // 1 + w
     float em1;
     int k;
 };
@@ -327,7 +340,7 @@ GELU_HD Logistic logistic(float x) {
     const float s = 1.0f + e.em1;
     const float w = scale2(s, e.k);
     const float w_lo = scale2(((1.0f - s) + e.em1) + e.em1_lo, e.k);
-    return {xc, w, w_lo, 1.0f + w, e.em1, e.k};
+    return {xc, v, w, w_lo, 1.0f + w, e.em1, e.k};
 }
 
 // Near the derivative's root: dy (x - x0) P(u), x - x0_hi exact inside the window.
@@ -443,10 +456,10 @@ struct LogisticGelu<F, float> {
         if (fabsf(x - F::ROOT_HI) <= ACCURATE_ROOT_HALF_WIDTH) return logistic_grad_root<F, false>(x, dy);
         const Logistic l = logistic<F>(x);
         const SigmaPlus sp = sigma_plus<true>(l);
-        const DoubleFloat xdv = F::xdv(l.xc);
+        const DoubleFloat xdv = F::xdv(l.xc, l.v);
         float dx;
         if (x >= 0.0f) {
-            dx = dy * (sp.hi + fmaf(xdv.hi * sp.hi, l.w * sp.hi, sp.lo));
+            dx = dy * (sp.hi + fmaf(F::rounded(xdv) * sp.hi, l.w * sp.hi, sp.lo));
         } else {
             const float p = xdv.hi * sp.hi;
             const float p_lo = fmaf(xdv.hi, sp.hi, -p) + fmaf(xdv.hi, sp.lo, xdv.lo * sp.hi);
