@@ -30,6 +30,17 @@ enum class Approx { Exact, Tanh, Sigmoid };
 constexpr float LOG2E = 1.44269504f;
 constexpr float ROUND_MAGIC = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
 
+struct DoubleFloat {
+    float hi, lo;
+};
+
+// a + b and its rounding error, exact where |a| >= |b| (Fast2Sum), or where the sum
+// itself is exact; the callers say which holds.
+GELU_HD DoubleFloat fast_two_sum(float a, float b) {
+    const float s = a + b;
+    return {s, b - (s - a)};
+}
+
 // e^(hi + lo) = 2^k (1 + em1 + em1_lo), for -130 <= hi <= 0 and |lo| small against
 // 1; em1_lo is the last addition's rounding error, for the one caller that needs e^x
 // to more than f32's precision. The callers clamp their inputs with fminf/fmaxf,
@@ -53,18 +64,8 @@ GELU_HD ExpParts exp_parts(float hi, float lo) {
     const float q = expm1_q(r);
     const float er = fmaf(rr, q, r) + 1.0f;
     const float tail = fmaf(rr, q, r_lo * er);
-    const float em1 = r + tail;
-    return {em1, tail - (em1 - r), k};  // Fast2Sum: exact while |r| >= |tail|
-}
-
-struct DoubleFloat {
-    float hi, lo;
-};
-
-GELU_HD DoubleFloat two_sum(float a, float b) {
-    const float s = a + b;
-    const float bb = s - a;
-    return {s, (a - (s - bb)) + (b - bb)};
+    const DoubleFloat em1 = fast_two_sum(r, tail);  // |r| >= |tail|
+    return {em1.hi, em1.lo, k};
 }
 
 // 1/d for 1 <= d <= 32 (where the callers need it), within 0.5002 ulp, from
@@ -192,11 +193,11 @@ struct Gelu<Approx::Exact, float> {
         // z - z0 and D = (z - z0) P(u) in two floats. Fast2Sum is exact here: the
         // tail is only used for z >= 0.375, where z - z0_hi is exact (Sterbenz)
         // or |z| >= |z0_hi|.
-        const float dz = p.zc + GRAD_ROOT_EXACT_HI;
-        const float dz_lo = ((p.zc - dz) + GRAD_ROOT_EXACT_HI) + GRAD_ROOT_EXACT_LO;
+        const DoubleFloat dz = fast_two_sum(p.zc, GRAD_ROOT_EXACT_HI);
+        const float dz_lo = dz.lo + GRAD_ROOT_EXACT_LO;
         const float f = grad_tail_accurate(p.u);
-        const float d = dz * f;
-        const float d_lo = fmaf(dz, f, -d) + dz_lo * f;
+        const float d = dz.hi * f;
+        const float d_lo = fmaf(dz.hi, f, -d) + dz_lo * f;
         const ShiftedGrad g = shift_gradient(dy);
         const float b = d * g.dy;
         const float b_lo = fmaf(d, g.dy, -b) + d_lo * g.dy;
@@ -264,7 +265,7 @@ GELU_HD DoubleFloat cubic(float x, float b_hi, float b_lo) {
     const float s_lo = fmaf(x, x, -s);
     const float q = b_hi * s;
     const float q_lo = fmaf(b_hi, s, -q) + fmaf(b_hi, s_lo, b_lo * s);
-    const DoubleFloat p = two_sum(TANH_A_HI, q);
+    const DoubleFloat p = fast_two_sum(fmaxf(TANH_A_HI, q), fminf(TANH_A_HI, q));  // both >= 0
     const float p_lo = p.lo + (q_lo + TANH_A_LO);
     const float v = x * p.hi;
     return {v, fmaf(x, p.hi, -v) + x * p_lo};
@@ -286,9 +287,8 @@ struct TanhForm {
         const float t = 3.0f * v.hi;
         const float a = (2.0f * TANH_A_HI) * xc;
         const float a_lo = fmaf(2.0f * TANH_A_LO, xc, fmaf(2.0f * TANH_A_HI, xc, -a));
-        const float d = t - a;
-        const float d_lo = (t - d) - a;
-        return {d, d_lo + fmaf(3.0f, v.lo, fmaf(3.0f, v.hi, -t) - a_lo)};
+        const DoubleFloat d = fast_two_sum(t, -a);
+        return {d.hi, d.lo + fmaf(3.0f, v.lo, fmaf(3.0f, v.hi, -t) - a_lo)};
     }
     // xdv's high part is not xdv rounded (its low part can be several of its ulps).
     static GELU_HD float rounded(DoubleFloat xdv) { return xdv.hi + xdv.lo; }
@@ -321,11 +321,11 @@ struct SigmoidForm {
 
 // Accurate flavour: w = e^-|v| = 2^k (1 + em1), and 1 + w.
 struct Logistic {
-    float xc;       // x clamped to [-CLAMP, CLAMP]
-    DoubleFloat v;  // v(xc)
-    float w;        // e^-|v|
-    float w_lo;     // w + w_lo = 2^k (1 + em1 + em1_lo): e^-|v| to about 2^-32
-    float den;      // 1 + w
+    float xc;         // x clamped to [-CLAMP, CLAMP]
+    DoubleFloat v;    // v(xc)
+    float w;          // e^-|v|
+    float w_lo;       // w + w_lo = 2^k (1 + em1 + em1_lo): e^-|v| to about 2^-32
+    DoubleFloat den;  // 1 + w, exactly
     float em1;
     int k;
 };
@@ -337,10 +337,9 @@ GELU_HD Logistic logistic(float x) {
     // -|v| in two floats: lo takes the sign change that hi does (one bit operation).
     const float lo = bits_to_float(uint32_t(float_to_bits(v.lo)) ^ (~uint32_t(float_to_bits(v.hi)) & 0x80000000u));
     const ExpParts e = exp_parts(-fabsf(v.hi), lo);
-    const float s = 1.0f + e.em1;
-    const float w = scale2(s, e.k);
-    const float w_lo = scale2(((1.0f - s) + e.em1) + e.em1_lo, e.k);
-    return {xc, v, w, w_lo, 1.0f + w, e.em1, e.k};
+    const DoubleFloat s = fast_two_sum(1.0f, e.em1);  // |em1| < 1/2
+    const float w = scale2(s.hi, e.k);
+    return {xc, v, w, scale2(s.lo + e.em1_lo, e.k), fast_two_sum(1.0f, w), e.em1, e.k};
 }
 
 // Near the derivative's root: dy (x - x0) P(u), x - x0_hi exact inside the window.
@@ -432,10 +431,9 @@ struct SigmaPlus {
 // 1/(1 + w), or with_w_lo 1/(1 + w + w_lo) (the forward does not cancel: w is enough).
 template <bool with_w_lo>
 GELU_HD SigmaPlus sigma_plus(const Logistic& l) {
-    float d_lo = (1.0f - l.den) + l.w;  // den + d_lo = 1 + w exactly
-    if (with_w_lo) d_lo += l.w_lo;
-    const float sp = reciprocal(l.den);
-    return {sp, sp * (fmaf(-sp, l.den, 1.0f) - sp * d_lo)};
+    const float d_lo = with_w_lo ? l.den.lo + l.w_lo : l.den.lo;
+    const float sp = reciprocal(l.den.hi);
+    return {sp, sp * (fmaf(-sp, l.den.hi, 1.0f) - sp * d_lo)};
 }
 
 template <class F>
@@ -463,7 +461,9 @@ struct LogisticGelu<F, float> {
         } else {
             const float p = xdv.hi * sp.hi;
             const float p_lo = fmaf(xdv.hi, sp.hi, -p) + fmaf(xdv.hi, sp.lo, xdv.lo * sp.hi);
-            const DoubleFloat i = two_sum(p, 1.0f);
+            // Exact: |p| <= 1, or p <= -1/2 where the sum itself is exact (x < 0: p < 0
+            // but for subnormal x).
+            const DoubleFloat i = fast_two_sum(1.0f, p);
             const float i_lo = i.lo + p_lo;
             const ShiftedGrad g = shift_gradient(dy);
             const float t = fmaf(sp.hi, i.hi, fmaf(sp.hi, i_lo, sp.lo * i.hi)) * g.dy;
