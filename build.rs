@@ -8,8 +8,16 @@ use std::process::{exit, Command};
 
 /// Architectures with machine code in the fatbin; the last also ships as PTX.
 const ARCHS: &[&str] = &["75", "80", "86", "89", "90", "100", "120"];
-const SETUP_HINT: &str = "run ./scripts/setup.sh (installs the pinned CUDA compiler wheels), \
-                          or point NVCC or CUDA_HOME at a CUDA toolkit";
+
+/// Where to get nvcc, by the script's full path: as a dependency, the crate's sources
+/// sit in cargo's registry, not in the user's project.
+fn setup_hint(manifest: &Path) -> String {
+    format!(
+        "run {} (installs the pinned CUDA compiler wheels), \
+         or point NVCC or CUDA_HOME at a CUDA toolkit",
+        manifest.join("scripts/setup.sh").display()
+    )
+}
 
 fn main() {
     println!("cargo:rerun-if-changed=cuda");
@@ -36,7 +44,7 @@ fn main() {
 
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let Some(nvcc) = find_nvcc(&manifest) else {
-        eprintln!("gelu-cuda: nvcc not found; {SETUP_HINT}");
+        eprintln!("gelu-cuda: nvcc not found; {}", setup_hint(&manifest));
         exit(1);
     };
     let toolkit = nvcc
@@ -46,7 +54,7 @@ fn main() {
         .to_path_buf();
     let cuda_dir = manifest.join("cuda");
 
-    compile_fatbin(&nvcc, &cuda_dir, &fatbin);
+    compile_fatbin(&nvcc, &cuda_dir, &fatbin, &setup_hint(&manifest));
     compile_host_library(&toolkit.join("include"), &cuda_dir);
     // For the SASS check in tests/sass.rs: where cuobjdump lives, what was built.
     println!(
@@ -83,7 +91,7 @@ fn target_archs() -> Vec<String> {
     }
 }
 
-fn compile_fatbin(nvcc: &Path, cuda_dir: &Path, fatbin: &Path) {
+fn compile_fatbin(nvcc: &Path, cuda_dir: &Path, fatbin: &Path, hint: &str) {
     let archs = target_archs();
     let mut cmd = Command::new(nvcc);
     // -fmad=false: the math writes every fused multiply-add it wants explicitly, so the
@@ -107,10 +115,7 @@ fn compile_fatbin(nvcc: &Path, cuda_dir: &Path, fatbin: &Path) {
         .arg(fatbin)
         .arg(cuda_dir.join("gelu_kernels.cu"));
     let status = cmd.status().unwrap_or_else(|e| {
-        eprintln!(
-            "gelu-cuda: could not run {}: {e}; {SETUP_HINT}",
-            nvcc.display()
-        );
+        eprintln!("gelu-cuda: could not run {}: {e}; {hint}", nvcc.display());
         exit(1);
     });
     if !status.success() {
