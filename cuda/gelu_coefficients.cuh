@@ -25,14 +25,13 @@ constexpr float TANH_A_HI = 1.5957692f;  // 2 sqrt(2/pi): the tanh form is x sig
 constexpr float TANH_A_LO = -4.534068e-08f;  // low part
 constexpr float TANH_B_HI = 0.071354814f;  // 0.044715 A; high part
 constexpr float TANH_B_LO = 2.3988325e-09f;  // low part
-constexpr float TANH_3B_HI = 0.21406445f;  // 3 B: v' = A + 3 B x^2; high part
-constexpr float TANH_3B_LO = -2.5408342e-10f;  // low part
 constexpr float SIGMOID_K_HI = 1.702f;  // the sigmoid form is x sigma(K x); high part
 constexpr float SIGMOID_K_LO = -2.193451e-08f;  // low part
 constexpr float LN2_HI = 0.6931472f;  // ln 2, for the exponential's argument reduction; high part
 constexpr float LN2_LO = -1.9046542e-09f;  // low part
 constexpr float TWO_INV_SQRT_2PI_HI = 0.7978846f;  // 2 / sqrt(2 pi); high part
 constexpr float TWO_INV_SQRT_2PI_LO = -2.267034e-08f;  // low part
+constexpr float TANH_3B = 0.21406445f;  // 3 B, for the fast flavour's v' = A + 3 B x^2
 constexpr float ROOT_TANH_SCALE = 2.6666667f;  // u = (x - x0_hi) * SCALE + OFFSET maps [-1.25, -0.5] to [-1, 1]
 constexpr float ROOT_TANH_OFFSET = 0.32676944f;
 constexpr float ROOT_SIGMOID_SCALE = 2.6666667f;  // u = (x - x0_hi) * SCALE + OFFSET maps [-1.25, -0.5] to [-1, 1]

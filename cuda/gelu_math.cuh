@@ -293,7 +293,7 @@ struct TanhForm {
     // xdv's high part is not xdv rounded (its low part can be several of its ulps).
     static GELU_HD float rounded(DoubleFloat xdv) { return xdv.hi + xdv.lo; }
     static GELU_HD float v_fast(float xc) { return xc * fmaf(TANH_B_HI, xc * xc, TANH_A_HI); }
-    static GELU_HD float dv(float xc) { return fmaf(TANH_3B_HI, xc * xc, TANH_A_HI); }
+    static GELU_HD float dv(float xc) { return fmaf(TANH_3B, xc * xc, TANH_A_HI); }
     static GELU_HD float root_poly(float u, bool fast) {
         return fast ? grad_root_tanh_fast(u) : grad_root_tanh_accurate(u);
     }

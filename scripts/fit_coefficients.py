@@ -258,7 +258,6 @@ def main():
     for name, value, note in [
         ("TANH_A", TANH_A, "2 sqrt(2/pi): the tanh form is x sigma(v), v = x (A + B x^2)"),
         ("TANH_B", TANH_B, "0.044715 A"),
-        ("TANH_3B", 3 * TANH_B, "3 B: v' = A + 3 B x^2"),
         ("SIGMOID_K", SIGMOID_K, "the sigmoid form is x sigma(K x)"),
         ("LN2", mp.log(2), "ln 2, for the exponential's argument reduction"),
         ("TWO_INV_SQRT_2PI", 2 / SQRT_2PI, "2 / sqrt(2 pi)"),
@@ -266,6 +265,7 @@ def main():
         hi, lo = split(value)
         emit_const(out, f"{name}_HI", hi, f"{note}; high part")
         emit_const(out, f"{name}_LO", lo, "low part")
+    emit_const(out, "TANH_3B", split(3 * TANH_B)[0], "3 B, for the fast flavour's v' = A + 3 B x^2")
     window = (-1.25, -0.5)  # the root polynomials' domain: wider than any caller's use
     maps = {}
     for key, root in roots[1:]:
