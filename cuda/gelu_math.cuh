@@ -461,8 +461,8 @@ struct LogisticGelu<F, float> {
         } else {
             const float p = xdv.hi * sp.hi;
             const float p_lo = fmaf(xdv.hi, sp.hi, -p) + fmaf(xdv.hi, sp.lo, xdv.lo * sp.hi);
-            // Exact: |p| <= 1, or p <= -1/2 where the sum itself is exact (x < 0: p < 0
-            // but for subnormal x).
+            // Exact by Fast2Sum's condition where |p| <= 1, and below -1/2 because 1 + p
+            // itself is exact (p is negative for x < 0, or tiny for a subnormal x).
             const DoubleFloat i = fast_two_sum(1.0f, p);
             const float i_lo = i.lo + p_lo;
             const ShiftedGrad g = shift_gradient(dy);
