@@ -259,12 +259,12 @@ struct Gelu<Approx::Exact, T> {
 // fitted (x - x0) P(u). Beyond |x| = CLAMP every result is 0 or x, the backward's
 // for any |dy| <= 2^24 too, so x is clamped there, which keeps infinities out of
 // the arithmetic and e^-|v| within exp_parts' range.
-// x (A + b x^2) in two floats, A = TANH_A, b given in two parts.
-GELU_HD DoubleFloat cubic(float x, float b_hi, float b_lo) {
+// The tanh form's v = x (A + B x^2) in two floats.
+GELU_HD DoubleFloat tanh_v(float x) {
     const float s = x * x;
     const float s_lo = fmaf(x, x, -s);
-    const float q = b_hi * s;
-    const float q_lo = fmaf(b_hi, s, -q) + fmaf(b_hi, s_lo, b_lo * s);
+    const float q = TANH_B_HI * s;
+    const float q_lo = fmaf(TANH_B_HI, s, -q) + fmaf(TANH_B_HI, s_lo, TANH_B_LO * s);
     const DoubleFloat p = fast_two_sum(fmaxf(TANH_A_HI, q), fminf(TANH_A_HI, q));  // both >= 0
     const float p_lo = p.lo + (q_lo + TANH_A_LO);
     const float v = x * p.hi;
@@ -278,11 +278,11 @@ struct TanhForm {
     static constexpr float ROOT_LO = GRAD_ROOT_TANH_LO;
     static constexpr float ROOT_SCALE = ROOT_TANH_SCALE;
     static constexpr float ROOT_OFFSET = ROOT_TANH_OFFSET;
-    static GELU_HD DoubleFloat v(float xc) { return cubic(xc, TANH_B_HI, TANH_B_LO); }
+    static GELU_HD DoubleFloat v(float xc) { return tanh_v(xc); }
     // x v' = x (A + 3 B x^2) = 3 v - 2 A x, from v in two floats: 3 v and 2 A x are
     // products whose errors one fused multiply-add each gives exactly, and their
     // difference is Fast2Sum's (3 v / (2 A x) >= 3/2), exact itself for |x| <= 2.7
-    // (Sterbenz), where the backward's bracket cancels. Half the cost of a second cubic.
+    // (Sterbenz), where the backward's bracket cancels. Half the cost of a second v.
     static GELU_HD DoubleFloat xdv(float xc, DoubleFloat v) {
         const float t = 3.0f * v.hi;
         const float a = (2.0f * TANH_A_HI) * xc;

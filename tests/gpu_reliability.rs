@@ -47,11 +47,8 @@ fn gpu_32_threads_on_their_own_streams() {
                         stream.clone_dtoh(&dx).unwrap(),
                     );
                     // fp32 is bit-identical to the host path.
-                    let same = |a: &[f32], b: &[f32]| {
-                        a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits())
-                    };
-                    assert!(same(&y, &want_y), "thread {t}: forward differs");
-                    assert!(same(&dx, &want_dx), "thread {t}: backward differs");
+                    assert!(same_bits(&y, &want_y), "thread {t}: forward differs");
+                    assert!(same_bits(&dx, &want_dx), "thread {t}: backward differs");
                 }
             });
         }
@@ -140,10 +137,7 @@ fn gpu_graph_replays_match_direct_launches() {
     for (k, (a, b)) in direct.iter().zip(&replayed).enumerate() {
         let (a, b) = (stream.clone_dtoh(a).unwrap(), stream.clone_dtoh(b).unwrap());
         assert!(!a.iter().any(|v| is_poison(*v)), "output {k} not written");
-        assert!(
-            a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()),
-            "output {k} differs after replay"
-        );
+        assert!(same_bits(&a, &b), "output {k} differs after replay");
     }
 }
 

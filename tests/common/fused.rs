@@ -7,7 +7,7 @@ use gelu_cuda::{reference, Approximation, DType, GeluFloat};
 use gelu_cuda::cudarc::driver::CudaSlice;
 
 use super::device::Device;
-use super::{is_poison, poison, report, Aligned, Rng};
+use super::{is_poison, poison, report, same_bits, Aligned, Rng};
 
 /// Where operands sit in their buffers: `off` elements of poison before each.
 pub type Buf<T> = Vec<T>;
@@ -395,12 +395,11 @@ fn draw<T: GeluFloat>(rng: &mut Rng, n: usize, lo: f64, hi: f64) -> Vec<T> {
 /// factor's relative error carries over, and the product's ulp can be half the
 /// factor's (plus the product's own rounding, and for da the rounding of dout g).
 fn bound<T: GeluFloat>(approx: Approximation, backward: bool, product: bool) -> f64 {
-    match (T::DTYPE, product) {
-        (DType::F32, false) => stated_bound(DType::F32, approx, backward),
-        (DType::F32, true) => {
-            2.0 * stated_bound(DType::F32, approx, backward) + if backward { 2.0 } else { 1.0 }
-        }
-        _ => stated_bound(T::DTYPE, approx, backward),
+    let stated = stated_bound(T::DTYPE, approx, backward);
+    if product && T::DTYPE == DType::F32 {
+        2.0 * stated + if backward { 2.0 } else { 1.0 }
+    } else {
+        stated
     }
 }
 
@@ -432,10 +431,7 @@ pub fn check_bias_forward<T: GeluFloat, R: FusedRunner>(r: &R, seed: u64) {
                 let (y, pre) = (region(&yb, off, &what), region(&preb, off, &what));
                 let (y_plain, _) = r.bias_forward(approx, &x, &b, false, off);
                 assert!(
-                    region(&y_plain, off, &what)
-                        .iter()
-                        .zip(&y)
-                        .all(|(a, b)| a.to_bits_u32() == b.to_bits_u32()),
+                    same_bits(&region(&y_plain, off, &what), &y),
                     "{what}: y differs with and without the pre-activation output"
                 );
                 for i in 0..x.len() {
@@ -523,12 +519,7 @@ pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
                     ("a second run", &again),
                     (other.name().as_str(), &elsewhere),
                 ] {
-                    assert!(
-                        v.iter()
-                            .zip(&dbb)
-                            .all(|(a, b)| a.to_bits_u32() == b.to_bits_u32()),
-                        "{what}: db differs on {name}"
-                    );
+                    assert!(same_bits(v, &dbb), "{what}: db differs on {name}");
                 }
             }
         }
@@ -564,9 +555,7 @@ pub fn check_geglu<T: GeluFloat, R: FusedRunner>(r: &R, seed: u64) {
                 let out = region(&r.geglu_forward(approx, &x, cols, off), off, &what);
                 let out_split = region(&r.geglu_forward_split(approx, &a, &g, off), off, &what);
                 assert!(
-                    out.iter()
-                        .zip(&out_split)
-                        .all(|(p, q)| p.to_bits_u32() == q.to_bits_u32()),
+                    same_bits(&out, &out_split),
                     "{what}: layouts differ (forward)"
                 );
                 let dx = region(&r.geglu_backward(approx, &x, &dout, cols, off), off, &what);

@@ -9,6 +9,15 @@ pub mod host;
 use gelu_cuda::accuracy::{judging_scale, stated_bound, ErrorStats};
 use gelu_cuda::{reference, Approximation, DType, GeluFloat};
 
+/// Whether two results are the same bit for bit (NaN payloads and signs of zero
+/// included).
+pub fn same_bits<T: GeluFloat>(a: &[T], b: &[T]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(p, q)| p.to_bits_u32() == q.to_bits_u32())
+}
+
 /// splitmix64: small, fast, and good enough to draw test inputs.
 pub struct Rng(u64);
 
