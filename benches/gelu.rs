@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gelu_cuda::cudarc::driver::{CudaContext, CudaStream};
+use gelu_cuda::cudarc::driver::CudaStream;
 use gelu_cuda::timing::{random_buffer, time_ms, Pool};
 use gelu_cuda::{Approximation, GeluFloat, Op};
 use half::{bf16, f16};
@@ -26,11 +26,11 @@ fn sizes() -> Vec<u32> {
         .unwrap_or_else(|| vec![12, 16, 20, 24, 26, 28])
 }
 
-fn bench_dtype<T: GeluFloat>(c: &mut Criterion, ctx: &Arc<CudaContext>, stream: &Arc<CudaStream>) {
+fn bench_dtype<T: GeluFloat>(c: &mut Criterion, stream: &Arc<CudaStream>) {
     let elem = std::mem::size_of::<T>();
     for log2 in sizes() {
         let n = 1usize << log2;
-        let pool = Pool::new(n, elem);
+        let pool = Pool::new(n, elem).expect("pool");
         let x = random_buffer::<T>(stream, pool.len(), 1).expect("upload");
         let dy = random_buffer::<T>(stream, pool.len(), 2).expect("upload");
         let mut out = random_buffer::<T>(stream, pool.len(), 3).expect("upload");
@@ -40,7 +40,7 @@ fn bench_dtype<T: GeluFloat>(c: &mut Criterion, ctx: &Arc<CudaContext>, stream: 
             .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_secs(1));
         let time = |iters, f: &mut dyn FnMut(u64)| {
-            Duration::from_secs_f64(time_ms(ctx, stream, iters, f).expect("timing") * 1e-3)
+            Duration::from_secs_f64(time_ms(stream, iters, f).expect("timing") * 1e-3)
         };
         group.throughput(Throughput::Bytes((2 * n * elem) as u64));
         group.bench_function("copy", |b| {
@@ -104,9 +104,9 @@ fn benches(c: &mut Criterion) {
     };
     let stream = ctx.new_stream().expect("stream");
     eprintln!("gelu bench on {}", ctx.name().unwrap_or_default());
-    bench_dtype::<f32>(c, &ctx, &stream);
-    bench_dtype::<f16>(c, &ctx, &stream);
-    bench_dtype::<bf16>(c, &ctx, &stream);
+    bench_dtype::<f32>(c, &stream);
+    bench_dtype::<f16>(c, &stream);
+    bench_dtype::<bf16>(c, &stream);
 }
 
 criterion_group!(gelu, benches);

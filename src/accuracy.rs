@@ -99,6 +99,7 @@ impl ErrorStats {
 
     /// Merges another set's statistics into this one.
     pub fn merge(&mut self, other: &ErrorStats) {
+        debug_assert_eq!(self.dtype, other.dtype, "merging statistics of two dtypes");
         if other.max_ulp > self.max_ulp || self.worst_input.is_nan() {
             self.max_ulp = other.max_ulp;
             self.worst_input = other.worst_input;
@@ -358,7 +359,7 @@ pub fn check_result(
 }
 
 /// Where [`survey_f32`] runs.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub enum SurveyOn<'a> {
     /// The host path, on every core.
     Host,
@@ -369,7 +370,9 @@ pub enum SurveyOn<'a> {
 /// Error statistics of the fp32 kernels (or, with `usual`, of the usual formula in
 /// f32) over the fp32 bit patterns in `inputs`, forward or backward (dy = 1),
 /// against the f64 reference evaluated beside each result. `0..1 << 32` is every
-/// fp32 input: seconds on a GPU, an hour on a small CPU.
+/// fp32 input: seconds on a GPU, an hour on a small CPU. On a GPU the call waits for
+/// `stream` (a validation tool, not a hot path). Inputs that are not a range within
+/// `0..1 << 32` are [`GeluError::SurveyRange`].
 ///
 /// ```
 /// use gelu_cuda::accuracy::{survey_f32, SurveyOn};
@@ -377,6 +380,7 @@ pub enum SurveyOn<'a> {
 /// // The 2^16 fp32 values just below 1.0.
 /// let stats = survey_f32(SurveyOn::Host, Approximation::Exact, false, false, 0x3f7f_0000..0x3f80_0000)?;
 /// assert!(stats.max_ulp <= 2.0 && stats.wrong_kind == 0 && stats.count == 1 << 16);
+/// assert!(survey_f32(SurveyOn::Host, Approximation::Exact, false, false, 0..1 << 33).is_err());
 /// # Ok::<(), gelu_cuda::GeluError>(())
 /// ```
 pub fn survey_f32(
@@ -391,7 +395,13 @@ pub fn survey_f32(
     } else {
         ffi::gelu_op::GELU_OP_SURVEY_FORWARD
     };
-    let count = inputs.end.saturating_sub(inputs.start);
+    if inputs.start > inputs.end || inputs.end > 1 << 32 {
+        return Err(GeluError::SurveyRange {
+            start: inputs.start,
+            end: inputs.end,
+        });
+    }
+    let count = inputs.end - inputs.start;
     let parts = match on {
         SurveyOn::Host => {
             crate::host::HostRunner::new().survey_f32(op, approx, inputs.start, count, usual)

@@ -128,6 +128,27 @@ fn kernel_set(ctx: &Arc<CudaContext>) -> Result<Arc<KernelSet>, GeluError> {
     Ok(set)
 }
 
+/// Loads the kernels into `ctx` now; otherwise the first call on a context loads
+/// them (once, whichever thread asks first). Call it before capturing a CUDA graph,
+/// so that no module load falls inside the capture, or to keep the load's
+/// milliseconds out of a timed loop. The loaded kernels hold `ctx` alive for the
+/// rest of the process.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// let ctx = gelu_cuda::cuda_context(0)?;
+/// gelu_cuda::load_kernels(&ctx)?;
+/// let loads = gelu_cuda::kernel_loads();
+/// let s = ctx.default_stream();
+/// let mut v = s.clone_htod(&[1.0f32; 64])?;
+/// gelu_cuda::forward_inplace(&s, gelu_cuda::Approximation::Exact, &mut v)?;
+/// assert_eq!(gelu_cuda::kernel_loads(), loads); // nothing more to load
+/// # Ok(()) }
+/// ```
+pub fn load_kernels(ctx: &Arc<CudaContext>) -> Result<(), GeluError> {
+    kernel_set(ctx).map(drop)
+}
+
 /// Enough blocks that each thread has `GELU_UNROLL` vectors, at most what is resident.
 fn grid_blocks(n: usize, elem_bytes: usize, resident_blocks: u32) -> u32 {
     let per_block =

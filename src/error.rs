@@ -6,9 +6,11 @@ use cudarc::driver::DriverError;
 pub enum GeluError {
     /// Two buffers that must have the same length do not.
     LengthMismatch {
-        /// The operand whose length is wrong (`"y"`, `"dy"`, `"dx"`).
+        /// The operand whose length is wrong, by its parameter's name (`"y"`,
+        /// `"dy"`, `"dx"`, `"pre"`, `"g"`, `"out"`, `"dout"`, `"da"`, `"dg"`).
         operand: &'static str,
-        /// The length it must have (that of `x`).
+        /// The length it must have: that of the op's first input, or for GeGLU's
+        /// halves and their gradients `rows * cols / 2`.
         expected: usize,
         /// Its length.
         actual: usize,
@@ -38,6 +40,19 @@ pub enum GeluError {
         required: usize,
         /// Elements given.
         actual: usize,
+    },
+    /// A buffer of `len` elements asked for is larger than any device can hold (its
+    /// size in bytes would pass `isize::MAX`).
+    TooLarge {
+        /// Elements asked for.
+        len: usize,
+    },
+    /// An fp32 survey's inputs are not a range within the 2^32 bit patterns.
+    SurveyRange {
+        /// The range's start.
+        start: u64,
+        /// The range's end.
+        end: u64,
     },
     /// A buffer belongs to a different CUDA context than the stream.
     ContextMismatch {
@@ -89,6 +104,14 @@ impl std::fmt::Display for GeluError {
                 f,
                 "the dbias workspace holds {actual} floats, {required} are needed"
             ),
+            Self::TooLarge { len } => write!(
+                f,
+                "a buffer of {len} elements is larger than any device can hold"
+            ),
+            Self::SurveyRange { start, end } => write!(
+                f,
+                "fp32 survey inputs {start}..{end} are not a range within 0..2^32"
+            ),
             Self::ContextMismatch { operand } => write!(
                 f,
                 "`{operand}` belongs to a different CUDA context than the stream"
@@ -129,6 +152,16 @@ pub(crate) fn check_len(
             expected,
             actual,
         })
+    }
+}
+
+/// A device buffer of `len` elements of `T` must have a size in bytes that an
+/// `isize` counts (cudarc multiplies unchecked).
+pub(crate) fn check_alloc_len<T>(len: usize) -> Result<(), GeluError> {
+    if len > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        Err(GeluError::TooLarge { len })
+    } else {
+        Ok(())
     }
 }
 

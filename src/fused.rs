@@ -51,7 +51,7 @@ use std::sync::Arc;
 use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 
 use crate::device::{input, launch_rows, output};
-use crate::error::{check_len, matrix_rows};
+use crate::error::{check_alloc_len, check_len, matrix_rows};
 use crate::{ffi, Approximation, DType, GeluError, GeluFloat};
 
 /// One launch of a row-structured kernel: the op, its operands, its work items.
@@ -157,7 +157,7 @@ pub struct BiasGradientOrder {
 impl BiasGradientOrder {
     /// A bound on the chain of additions behind one element of the gradient,
     /// `chunk_rows + partials`, plus one for the tail rows' sum where there is one:
-    /// the factor of its error bound (module docs).
+    /// the factor of its error bound ([module docs](crate::fused)).
     pub fn additions(&self) -> usize {
         self.chunk_rows + self.partials + usize::from(self.tail_rows > 0)
     }
@@ -230,10 +230,9 @@ pub(crate) fn plan_bias_forward(
     b: Operand,
     y: Operand,
     pre: Option<Operand>,
-    cols: usize,
 ) -> Result<RowsCall, GeluError> {
+    let cols = b.1;
     let rows = matrix_rows("x", x.1, cols, "bias")?;
-    check_len("bias", cols, b.1)?;
     check_len("y", x.1, y.1)?;
     if let Some(p) = pre {
         check_len("pre", x.1, p.1)?;
@@ -269,13 +268,12 @@ pub(crate) fn plan_bias_backward(
     dx: Operand,
     db: Operand,
     workspace: Operand,
-    cols: usize,
     elem: usize,
 ) -> Result<[RowsCall; 4], GeluError> {
+    let cols = db.1;
     let rows = matrix_rows("pre", pre.1, cols, "dbias")?;
     check_len("dy", pre.1, dy.1)?;
     check_len("dx", pre.1, dx.1)?;
-    check_len("dbias", cols, db.1)?;
     let required = bias_gelu_backward_workspace_len(rows, cols);
     if workspace.1 < required {
         return Err(GeluError::WorkspaceTooSmall {
@@ -461,11 +459,10 @@ where
     B: DevicePtr<T>,
     Y: DevicePtrMut<T>,
 {
-    let cols = bias.len();
     let (x, _gx) = input!(stream, "x", x);
     let (b, _gb) = input!(stream, "bias", bias);
     let (y, _gy) = output!(stream, "y", y);
-    let call = plan_bias_forward(x, b, y, None, cols)?;
+    let call = plan_bias_forward(x, b, y, None)?;
     run::<T>(stream, approx, &[call])
 }
 
@@ -486,18 +483,20 @@ where
     Y: DevicePtrMut<T>,
     P: DevicePtrMut<T>,
 {
-    let cols = bias.len();
     let (x, _gx) = input!(stream, "x", x);
     let (b, _gb) = input!(stream, "bias", bias);
     let (y, _gy) = output!(stream, "y", y);
     let (p, _gp) = output!(stream, "pre", pre);
-    let call = plan_bias_forward(x, b, y, Some(p), cols)?;
+    let call = plan_bias_forward(x, b, y, Some(p))?;
     run::<T>(stream, approx, &[call])
 }
 
-/// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (cols = `dbias.len()`), in two
-/// kernels on `stream`; `workspace` holds at least
+/// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (cols = `dbias.len()`), in the
+/// order of [`bias_gelu_backward_order`]: two to four launches on `stream` (the
+/// partial sums with `dx`, the leftover rows' sum where the rows fold, the group sums
+/// where there is more than one group, and `dbias`). `workspace` holds at least
 /// [`bias_gelu_backward_workspace_len`] floats (see [`bias_gelu_backward_workspace`]).
+/// With zero rows, `dbias` is set to zeros (the sum of no rows).
 pub fn bias_gelu_backward<T, P, D, G, B, W>(
     stream: &CudaStream,
     approx: Approximation,
@@ -515,13 +514,12 @@ where
     B: DevicePtrMut<T>,
     W: DevicePtrMut<f32>,
 {
-    let cols = dbias.len();
     let (p, _gp) = input!(stream, "pre", pre);
     let (d, _gd) = input!(stream, "dy", dy);
     let (x, _gx) = output!(stream, "dx", dx);
     let (b, _gb) = output!(stream, "dbias", dbias);
     let (w, _gw) = output!(stream, "workspace", workspace);
-    let calls = plan_bias_backward(p, d, x, b, w, cols, std::mem::size_of::<T>())?;
+    let calls = plan_bias_backward(p, d, x, b, w, std::mem::size_of::<T>())?;
     run::<T>(stream, approx, &calls)
 }
 
@@ -534,13 +532,7 @@ pub fn bias_gelu_backward_workspace(
     cols: usize,
 ) -> Result<CudaSlice<f32>, GeluError> {
     let len = bias_gelu_backward_workspace_len(rows, cols).max(1);
-    // No device can hold more bytes than an isize counts (and cudarc would
-    // multiply the length by 4 unchecked): out of memory, as a value.
-    if len > isize::MAX as usize / std::mem::size_of::<f32>() {
-        return Err(GeluError::Driver(cudarc::driver::DriverError(
-            cudarc::driver::sys::CUresult::CUDA_ERROR_OUT_OF_MEMORY,
-        )));
-    }
+    check_alloc_len::<f32>(len)?;
     // SAFETY: the kernels write every element they later read (the first stage
     // writes each chunk's sums before the second stage reads them).
     Ok(unsafe { stream.alloc::<f32>(len) }?)

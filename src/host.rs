@@ -62,10 +62,11 @@ fn operand_mut<T>(s: &mut [T]) -> Operand {
 /// use gelu_cuda::{host::HostRunner, Approximation};
 /// let x = vec![half::f16::from_f32(1.0); 100];
 /// let (mut a, mut b) = (x.clone(), x.clone());
-/// HostRunner::new().grid_threads(3).workers(1).forward_inplace(Approximation::Sigmoid, &mut a);
-/// HostRunner::new().forward_inplace(Approximation::Sigmoid, &mut b);
+/// HostRunner::new().grid_threads(3).workers(1).forward_inplace(Approximation::Sigmoid, &mut a)?;
+/// HostRunner::new().forward_inplace(Approximation::Sigmoid, &mut b)?;
 /// assert_eq!(a, b); // the same results on any grid
 /// assert_eq!(a[99], half::f16::from_f32(0.8457)); // 1 sigma(1.702), rounded
+/// # Ok::<(), gelu_cuda::GeluError>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct HostRunner {
@@ -81,6 +82,9 @@ impl Default for HostRunner {
     }
 }
 
+/// The largest grid the host emulates.
+const MAX_GRID_THREADS: u64 = 1 << 32;
+
 /// Below this many elements one OS thread does the whole launch.
 const PARALLEL_THRESHOLD: usize = 1 << 16;
 
@@ -95,9 +99,10 @@ impl HostRunner {
         }
     }
 
-    /// Emulate a grid of exactly `threads` threads (at least 1).
+    /// Emulate a grid of exactly `threads` threads (at least 1, at most 2^32: a
+    /// GPU's grid holds no more).
     pub fn grid_threads(mut self, threads: u64) -> Self {
-        self.grid_threads = Some(threads.max(1));
+        self.grid_threads = Some(threads.clamp(1, MAX_GRID_THREADS));
         self
     }
 
@@ -170,8 +175,15 @@ impl HostRunner {
         } else {
             (self.workers as u64).min(threads)
         };
-        let check =
-            |status: ffi::gelu_status| debug_assert_eq!(status, ffi::gelu_status::GELU_STATUS_OK);
+        // The plans validated every argument: another status is a bug in this crate,
+        // and outputs left unwritten must not pass for results.
+        let check = |status: ffi::gelu_status| {
+            assert_eq!(
+                status,
+                ffi::gelu_status::GELU_STATUS_OK,
+                "host kernel refused a planned launch"
+            )
+        };
         if workers <= 1 {
             check(kernel(ffi::gelu_host_launch {
                 threads,
@@ -186,8 +198,8 @@ impl HostRunner {
             for w in 0..workers {
                 let launch = ffi::gelu_host_launch {
                     threads,
-                    first: threads * w / workers,
-                    last: threads * (w + 1) / workers,
+                    first: (threads as u128 * w as u128 / workers as u128) as u64,
+                    last: (threads as u128 * (w + 1) as u128 / workers as u128) as u64,
                     sfu_error: self.sfu_error,
                     wide_vectors: self.wide_vectors as u32,
                 };
@@ -275,7 +287,11 @@ impl HostRunner {
         count: u64,
         usual: bool,
     ) -> Vec<ffi::gelu_survey_stats> {
-        let threads = self.grid_threads.unwrap_or(self.workers as u64 * 16).max(1);
+        // One statistics entry per emulated thread: more than 2^16 only costs memory.
+        let threads = self
+            .grid_threads
+            .unwrap_or(self.workers as u64 * 16)
+            .clamp(1, 1 << 16);
         let zero = ffi::gelu_survey_stats {
             max_ulp: 0.0,
             worst_input: f64::NAN,
@@ -311,8 +327,7 @@ impl HostRunner {
         bias: &[T],
         y: &mut [T],
     ) -> Result<(), GeluError> {
-        let call =
-            fused::plan_bias_forward(operand(x), operand(bias), operand_mut(y), None, bias.len())?;
+        let call = fused::plan_bias_forward(operand(x), operand(bias), operand_mut(y), None)?;
         self.run_rows::<T>(approx, &call);
         Ok(())
     }
@@ -331,7 +346,6 @@ impl HostRunner {
             operand(bias),
             operand_mut(y),
             Some(operand_mut(pre)),
-            bias.len(),
         )?;
         self.run_rows::<T>(approx, &call);
         Ok(())
@@ -375,7 +389,6 @@ impl HostRunner {
             operand_mut(dx),
             operand_mut(dbias),
             operand_mut(&mut workspace),
-            cols,
             std::mem::size_of::<T>(),
         )?;
         for call in &calls {
@@ -468,10 +481,15 @@ impl HostRunner {
         Ok(())
     }
 
-    /// `x = GELU(x)`.
-    pub fn forward_inplace<T: GeluFloat>(&self, approx: Approximation, x: &mut [T]) {
+    /// `x = GELU(x)` (infallible; a `Result` like every other call).
+    pub fn forward_inplace<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &mut [T],
+    ) -> Result<(), GeluError> {
         let p = x.as_mut_ptr();
         self.forward_raw(approx, p, p, x.len());
+        Ok(())
     }
 
     /// `dx = dy * GELU'(x)`.
@@ -508,7 +526,7 @@ pub fn forward<T: GeluFloat>(approx: Approximation, x: &[T], y: &mut [T]) -> Res
 }
 
 /// `x = GELU(x)` with the default [`HostRunner`].
-pub fn forward_inplace<T: GeluFloat>(approx: Approximation, x: &mut [T]) {
+pub fn forward_inplace<T: GeluFloat>(approx: Approximation, x: &mut [T]) -> Result<(), GeluError> {
     HostRunner::new().forward_inplace(approx, x)
 }
 

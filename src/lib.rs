@@ -35,6 +35,10 @@
 //! # }
 //! ```
 //!
+//! Every call that can fail returns a [`GeluError`], never a panic on user input:
+//! operands of the wrong length or shape, a buffer of another context, no driver
+//! or device, a failed load or launch. Empty inputs are a no-op.
+//!
 //! Without a GPU, the same kernels on host slices:
 //!
 //! ```
@@ -49,6 +53,8 @@
 //! # Ok::<(), gelu_cuda::GeluError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod accuracy;
 mod approx;
 mod device;
@@ -56,7 +62,7 @@ mod dtype;
 mod error;
 #[allow(clippy::all)]
 mod ffi;
-mod fused;
+pub mod fused;
 pub mod host;
 pub mod nvtx;
 mod op;
@@ -66,7 +72,7 @@ pub mod timing;
 pub use approx::Approximation;
 pub use device::{
     backward, backward_inplace, cuda_context, driver_available, fatbin, forward, forward_inplace,
-    kernel_loads,
+    kernel_loads, load_kernels,
 };
 pub use dtype::{DType, GeluFloat};
 pub use error::GeluError;

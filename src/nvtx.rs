@@ -13,9 +13,15 @@ use std::ffi::CStr;
 /// Whether this build emits NVTX ranges (the `nvtx` feature).
 pub const ENABLED: bool = cfg!(feature = "nvtx");
 
-/// An NVTX range, open from `new` until dropped.
+/// An NVTX range, open from `new` until dropped. NVTX ranges nest per thread, so a
+/// range is neither `Send` nor `Sync`: it closes on the thread that opened it.
+///
+/// ```compile_fail
+/// let range = gelu_cuda::nvtx::Range::new(c"step");
+/// std::thread::spawn(move || drop(range));
+/// ```
 #[must_use = "the range closes when this value is dropped"]
-pub struct Range(());
+pub struct Range(std::marker::PhantomData<*const ()>);
 
 impl Range {
     /// Opens a range named `name` on the calling thread.
@@ -27,7 +33,7 @@ impl Range {
         };
         #[cfg(not(feature = "nvtx"))]
         let _ = name;
-        Range(())
+        Range(std::marker::PhantomData)
     }
 }
 

@@ -59,8 +59,17 @@ impl Op {
         }
     }
 
-    /// The name of the CUDA kernel that runs this op (for the bias backward, its
-    /// first stage), as Nsight shows it.
+    /// The name of the CUDA kernel that runs this op on whole 16-byte rows, as
+    /// Nsight shows it: `gelu_<op>_<approx>_<dtype>`. Rows that are not whole
+    /// vectors (widths that are not a multiple of 8, or 4 in fp32, or views at odd
+    /// offsets) run the bias forward and GeGLU ops in `gelu_<op>_flat_<approx>_<dtype>`
+    /// instead; the bias backward is this kernel (its first stage) and then
+    /// `gelu_dbias_reduce_*` (a filter on `gelu_` sees them all).
+    ///
+    /// ```
+    /// use gelu_cuda::{Approximation, DType, Op};
+    /// assert_eq!(Op::Forward.kernel_name(Approximation::Tanh, DType::BF16), "gelu_forward_tanh_bf16");
+    /// ```
     pub fn kernel_name(self, approx: Approximation, dtype: DType) -> &'static str {
         // SAFETY: every (op, approx, dtype) of these enums is in the table, whose
         // names are NUL-terminated string literals.

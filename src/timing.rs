@@ -8,10 +8,10 @@
 //! let ctx = gelu_cuda::cuda_context(0)?;
 //! let stream = ctx.new_stream()?;
 //! let n = 1 << 20;
-//! let pool = timing::Pool::new(n, 4);
+//! let pool = timing::Pool::new(n, 4)?;
 //! let x = timing::random_buffer::<f32>(&stream, pool.len(), 1)?;
 //! let mut y = stream.alloc_zeros::<f32>(pool.len())?;
-//! let ms = timing::time_ms(&ctx, &stream, 100, |i| {
+//! let ms = timing::time_ms(&stream, 100, |i| {
 //!     let w = pool.window(i);
 //!     gelu_cuda::forward(&stream, gelu_cuda::Approximation::Exact, &x.slice(w.clone()), &mut y.slice_mut(w))
 //!         .expect("launch");
@@ -24,15 +24,16 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use cudarc::driver::sys::CUevent_flags;
-use cudarc::driver::{CudaContext, CudaSlice, CudaStream};
+use cudarc::driver::{CudaSlice, CudaStream};
 
+use crate::error::check_alloc_len;
 use crate::{GeluError, GeluFloat};
 
 /// Bytes a pool spans at least.
 pub const POOL_BYTES: usize = 256 << 20;
 
-/// Windows of `n` elements spread over at least [`POOL_BYTES`], each starting on a
-/// 16-byte boundary.
+/// Windows of `n` elements spread over at least [`POOL_BYTES`] (or one window, where
+/// a window alone is larger), each starting on a 16-byte boundary.
 #[derive(Clone, Debug)]
 pub struct Pool {
     n: usize,
@@ -41,11 +42,29 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Windows of `n` elements of `elem_bytes` bytes.
-    pub fn new(n: usize, elem_bytes: usize) -> Self {
-        let stride = n.next_multiple_of(256).max(256);
-        let windows = (POOL_BYTES / elem_bytes / stride).max(1);
-        Self { n, stride, windows }
+    /// Windows of `n` elements of `elem_bytes` bytes (at least 1); a pool too large
+    /// for any device is [`GeluError::TooLarge`].
+    ///
+    /// ```
+    /// let pool = gelu_cuda::timing::Pool::new(3 << 20, 4)?;
+    /// assert!(pool.len() * 4 >= gelu_cuda::timing::POOL_BYTES);
+    /// assert!(gelu_cuda::timing::Pool::new(usize::MAX, 4).is_err());
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
+    pub fn new(n: usize, elem_bytes: usize) -> Result<Self, GeluError> {
+        let elem_bytes = elem_bytes.max(1);
+        let too_large = GeluError::TooLarge { len: n };
+        let stride = n.checked_next_multiple_of(256).ok_or(too_large)?.max(256);
+        let windows = POOL_BYTES
+            .div_ceil(elem_bytes.saturating_mul(stride))
+            .max(1);
+        let len = stride
+            .checked_mul(windows)
+            .ok_or(GeluError::TooLarge { len: n })?;
+        if len > isize::MAX as usize / elem_bytes {
+            return Err(GeluError::TooLarge { len });
+        }
+        Ok(Self { n, stride, windows })
     }
 
     /// Elements to allocate.
@@ -99,6 +118,7 @@ pub fn random_buffer<T: GeluFloat>(
     len: usize,
     seed: u64,
 ) -> Result<CudaSlice<T>, GeluError> {
+    check_alloc_len::<T>(len)?;
     let block = len.clamp(1, RANDOM_BLOCK);
     // SAFETY: every element is written below before the buffer is returned.
     let mut buf = unsafe { stream.alloc::<T>(len.max(1)) }?;
@@ -119,11 +139,11 @@ pub fn random_buffer<T: GeluFloat>(
 /// Milliseconds of device time `iters` calls of `launch(i)` take on `stream`,
 /// between two CUDA events (the host waits for the second).
 pub fn time_ms(
-    ctx: &Arc<CudaContext>,
     stream: &Arc<CudaStream>,
     iters: u64,
     mut launch: impl FnMut(u64),
 ) -> Result<f64, GeluError> {
+    let ctx = stream.context();
     let start = ctx.new_event(Some(CUevent_flags::CU_EVENT_DEFAULT))?;
     let end = ctx.new_event(Some(CUevent_flags::CU_EVENT_DEFAULT))?;
     start.record(stream)?;

@@ -23,7 +23,7 @@ impl Runner for Host {
         let x = &xa[j.xo..j.xo + j.n];
         match j.call {
             Call::Forward => self.0.forward(j.approx, x, o).expect("equal lengths"),
-            Call::ForwardInplace => self.0.forward_inplace(j.approx, o),
+            Call::ForwardInplace => self.0.forward_inplace(j.approx, o).expect("infallible"),
             Call::Backward => self
                 .0
                 .backward(j.approx, x, &dya[j.dyo..j.dyo + j.n], o)

@@ -56,7 +56,7 @@ impl Backend {
             Backend::Host => {
                 let mut out = dy.unwrap_or(x).to_vec();
                 match dy {
-                    None => host::forward_inplace(approx, &mut out),
+                    None => host::forward_inplace(approx, &mut out).map_err(err)?,
                     Some(_) => host::backward_inplace(approx, x, &mut out).map_err(err)?,
                 }
                 Ok(out)

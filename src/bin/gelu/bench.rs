@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use gelu_cuda::cudarc::driver::{CudaContext, CudaSlice, CudaStream};
+use gelu_cuda::cudarc::driver::{CudaSlice, CudaStream};
 use gelu_cuda::timing::{median, random_buffer, random_values, time_ms, Pool};
 use gelu_cuda::{Approximation, DType, GeluError, GeluFloat, Op};
 use half::{bf16, f16};
@@ -39,7 +39,7 @@ impl<T: GeluFloat> Buffers<T> {
     /// Operands for ops of `n` output elements, matrices `cols` wide; windows hold
     /// 2n (GeGLU's input).
     fn new(stream: &Arc<CudaStream>, n: usize, cols: usize) -> Result<Self, String> {
-        let pool = Pool::new(2 * n, std::mem::size_of::<T>());
+        let pool = Pool::new(2 * n, std::mem::size_of::<T>()).map_err(|e| e.to_string())?;
         let up = |seed| random_buffer::<T>(stream, pool.len(), seed).map_err(|e| e.to_string());
         let cols = cols.clamp(1, n);
         Ok(Self {
@@ -141,13 +141,12 @@ impl<T: GeluFloat> Buffers<T> {
 
 /// Median microseconds per call of `f`, over 7 batches of at least about 2 ms.
 fn measure(
-    ctx: &Arc<CudaContext>,
     stream: &Arc<CudaStream>,
     f: &mut dyn FnMut(u64) -> Result<(), GeluError>,
 ) -> Result<f64, String> {
     let mut failure = None;
     let mut timed = |iters: u64, f: &mut dyn FnMut(u64) -> Result<(), GeluError>| {
-        time_ms(ctx, stream, iters, |i| {
+        time_ms(stream, iters, |i| {
             if let Err(e) = f(i) {
                 failure.get_or_insert(e);
             }
@@ -222,7 +221,6 @@ pub struct Selection<'a> {
 }
 
 fn bench_dtype<T: GeluFloat>(
-    ctx: &Arc<CudaContext>,
     stream: &Arc<CudaStream>,
     sel: &Selection<'_>,
     progress: &Progress,
@@ -232,11 +230,11 @@ fn bench_dtype<T: GeluFloat>(
     for &log2 in sel.sizes {
         let n = 1usize << log2;
         let mut b = Buffers::<T>::new(stream, n, sel.cols)?;
-        let copy = measure(ctx, stream, &mut |i| b.copy(stream, i))?;
+        let copy = measure(stream, &mut |i| b.copy(stream, i))?;
         let copy_gbps = 2.0 * n as f64 * elem / copy / 1e3;
         for &op in sel.ops {
             for &approx in sel.approxes {
-                let micros = measure(ctx, stream, &mut |i| b.launch(stream, op, approx, i))?;
+                let micros = measure(stream, &mut |i| b.launch(stream, op, approx, i))?;
                 let moved = op.elements_moved() * b.elements(op);
                 let gbps = moved as f64 * elem / micros / 1e3;
                 emit(BenchRow {
@@ -274,9 +272,9 @@ pub fn bench(
     let emit = &mut |r: BenchRow| printer.row(&r);
     for &dtype in dtypes {
         match dtype {
-            DType::F32 => bench_dtype::<f32>(&ctx, &stream, sel, &bar, emit)?,
-            DType::F16 => bench_dtype::<f16>(&ctx, &stream, sel, &bar, emit)?,
-            DType::BF16 => bench_dtype::<bf16>(&ctx, &stream, sel, &bar, emit)?,
+            DType::F32 => bench_dtype::<f32>(&stream, sel, &bar, emit)?,
+            DType::F16 => bench_dtype::<f16>(&stream, sel, &bar, emit)?,
+            DType::BF16 => bench_dtype::<bf16>(&stream, sel, &bar, emit)?,
         }
     }
     progress.finish();
@@ -405,7 +403,7 @@ fn profile_dtype<T: GeluFloat>(
             let kernel = op.kernel_name(approx, T::DTYPE);
             let name = std::ffi::CString::new(kernel).expect("no NUL in kernel names");
             let mut failure = None;
-            let ms = time_ms(&ctx, &stream, iters, |i| {
+            let ms = time_ms(&stream, iters, |i| {
                 let _range = gelu_cuda::nvtx::Range::new(&name);
                 if let Err(e) = b.launch(&stream, op, approx, i) {
                     failure.get_or_insert(e);
