@@ -71,10 +71,11 @@ GELU_HD Pair summands(Approx approx, double x) {
     return {s.a, x * v.b * s.a * s.b};
 }
 
+// The fit's roots of GELU', in two floats (accuracy::derivative_root in Rust).
 GELU_HD double root(Approx approx) {
-    return approx == Approx::Exact  ? -0.7517915246935645
-           : approx == Approx::Tanh ? -0.7522461422071016
-                                    : -0.7511542554412889;
+    return approx == Approx::Exact  ? double(GRAD_ROOT_EXACT_HI) + double(GRAD_ROOT_EXACT_LO)
+           : approx == Approx::Tanh ? double(GRAD_ROOT_TANH_HI) + double(GRAD_ROOT_TANH_LO)
+                                    : double(GRAD_ROOT_SIGMOID_HI) + double(GRAD_ROOT_SIGMOID_LO);
 }
 
 // Spacing of binary32 at |v| (the subnormal spacing below the normal range).

@@ -110,11 +110,11 @@ if [ -n "$sanitizer" ]; then
       gpu_every_kernel_at_edge_lengths gpu_special_values gpu_bad_input gpu_fused_ops gpu_fused_bad_input &
   done
 else
-  echo "compute-sanitizer: not found" >>"$summary"
+  echo "sanitizers: not run (compute-sanitizer not found)" >>"$summary"
 fi
 (
   step accuracy-json 150 "$here/to" "$out/accuracy.json" "$gelu" accuracy --device cuda --f32 all --quiet --format json
-  step accuracy 150 "$here/to" "$out/accuracy.txt" "$gelu" accuracy --device cuda --f32 all --quiet
+  step accuracy 150 "$here/to" "$out/accuracy.txt" "$gelu" accuracy --device cuda --f32 all --quiet --check
 ) &
 wait
 flush_logs
@@ -139,7 +139,7 @@ if [ -n "$ncu" ]; then
     "$gelu" profile --op forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward \
     --approx exact,tanh,sigmoid --dtype f32,f16,bf16 --n 67108864 --warmup 0 --iters 1
 else
-  echo "ncu: not found" >>"$summary"
+  echo "ncu: not run (ncu not found)" >>"$summary"
 fi
 flush_logs
 if python3 -c "import torch" 2>/dev/null; then
@@ -147,7 +147,7 @@ if python3 -c "import torch" 2>/dev/null; then
     --sizes 12,14,16,18,20,22,24,26,28 --ours "$out/bench.json"
   rm -f "$out/comparison.md"  # rendered again from comparison.json where it lands
 else
-  echo "compare-pytorch: no PyTorch" >>"$summary"
+  echo "compare-pytorch: not run (no PyTorch)" >>"$summary"
 fi
 nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader 2>&1 |
   sed 's/^/gpu after: /' >>"$summary"

@@ -282,7 +282,7 @@ fn malformed_input_gives_one_line_and_no_file() {
 #[test]
 fn accuracy_json_parses_and_agrees_with_the_bounds() {
     let (rc, stdout, err) = gelu(&[
-        "accuracy", "--device", "cpu", "--dtype", "f16,bf16", "--format", "json",
+        "accuracy", "--device", "cpu", "--dtype", "f16,bf16", "--format", "json", "--check",
     ]);
     assert_eq!(rc, 0, "{err}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
@@ -294,8 +294,12 @@ fn accuracy_json_parses_and_agrees_with_the_bounds() {
             .into_iter()
             .find(|d| row["dtype"] == d.name())
             .unwrap_or_else(|| panic!("dtype {}", row["dtype"]));
+        let approx = Approximation::ALL
+            .into_iter()
+            .find(|a| row["approximation"] == a.name())
+            .unwrap_or_else(|| panic!("approximation {}", row["approximation"]));
         let backward = row["op"] == "backward";
-        let bound = stated_bound(dtype, Approximation::Exact, backward);
+        let bound = stated_bound(dtype, approx, backward);
         assert!(ours["max_ulp"].as_f64().unwrap() <= bound, "{row}");
         assert_eq!(ours["wrong_kind"].as_u64(), Some(0), "{row}");
         assert_eq!(ours["count"].as_u64(), Some(65536), "{row}");

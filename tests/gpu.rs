@@ -88,10 +88,44 @@ fn gpu_matches_host_path() {
     };
     let mut rng = Rng::new(seed("gpu_matches_host_path"));
     let host = Host::default();
-    let x32: Vec<f32> = (0..4_000_000)
-        .map(|_| (rng.unit() * 40.0 - 20.0) as f32)
+    // Any bit pattern (subnormals, NaN, infinities, |x| past the clamps), the usual
+    // range, every 1021st float of the negative tail [-15, -0], and the special values;
+    // dy as the other tests draw it, and every fourth past 2^24 (the scaled path).
+    let mut x32: Vec<f32> = (0..1_500_000)
+        .map(|_| f32::from_bits(rng.next_u64() as u32))
         .collect();
-    let dy32 = random_dy::<f32>(&mut rng, x32.len());
+    x32.extend((0..1_500_000).map(|_| (rng.unit() * 40.0 - 20.0) as f32));
+    x32.extend(
+        (0..=0x4170_0000u32)
+            .step_by(1021)
+            .map(|b| -f32::from_bits(b)),
+    );
+    for sat in Approximation::ALL.map(gelu_cuda::accuracy::saturation) {
+        let sat = sat as f32;
+        let up = f32::from_bits(sat.to_bits() + 1);
+        let down = f32::from_bits(sat.to_bits() - 1);
+        x32.extend([sat, up, down, -sat, -up, -down]);
+    }
+    x32.extend([
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        f32::MAX,
+        -f32::MAX,
+    ]);
+    x32.extend([
+        f32::from_bits(1),
+        -f32::from_bits(1),
+        f32::MIN_POSITIVE,
+        -f32::MIN_POSITIVE,
+    ]);
+    let usual = random_dy::<f32>(&mut rng, x32.len());
+    let huge = log_uniform::<f32>(&mut rng, x32.len(), 24.0, 127.9);
+    let dy32: Vec<f32> = (0..x32.len())
+        .map(|i| if i % 4 == 3 { huge[i] } else { usual[i] })
+        .collect();
     for approx in Approximation::ALL {
         let pairs = [
             (
@@ -106,10 +140,11 @@ fn gpu_matches_host_path() {
             ),
         ];
         for (gpu, cpu, what) in pairs {
+            // NaN payloads may differ; a NaN must meet a NaN.
             let differ = gpu
                 .iter()
                 .zip(&cpu)
-                .filter(|(a, b)| a.to_bits() != b.to_bits())
+                .filter(|(a, b)| a.to_bits() != b.to_bits() && !(a.is_nan() && b.is_nan()))
                 .count();
             assert_eq!(
                 differ, 0,

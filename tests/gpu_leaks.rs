@@ -5,8 +5,8 @@
 mod common;
 
 use common::device::device;
-use common::resident_bytes;
-use gelu_cuda::Approximation;
+use common::{poison, resident_bytes, same_bits};
+use gelu_cuda::{host, Approximation};
 
 /// A million launches: device and host memory stay where they were.
 #[test]
@@ -15,9 +15,11 @@ fn gpu_million_launches_steady_memory() {
         return;
     };
     let s = &d.stream;
-    let x = s.clone_htod(&[0.25f32; 4096]).unwrap();
-    let dy = s.clone_htod(&[1.0f32; 4096]).unwrap();
-    let mut y = s.alloc_zeros::<f32>(4096).unwrap();
+    let xs: Vec<f32> = (0..4096).map(|i| (i as f32 + 0.5) / 256.0 - 8.0).collect();
+    let dys: Vec<f32> = xs.iter().map(|v| 1.5 - v / 8.0).collect();
+    let x = s.clone_htod(&xs).unwrap();
+    let dy = s.clone_htod(&dys).unwrap();
+    let mut y = s.clone_htod(&[poison::<f32>(); 4096]).unwrap();
     for _ in 0..10_000 {
         gelu_cuda::forward(s, Approximation::Exact, &x, &mut y).unwrap();
     }
@@ -37,6 +39,13 @@ fn gpu_million_launches_steady_memory() {
     s.synchronize().unwrap();
     let (free_after, _) = d.ctx.mem_get_info().unwrap();
     let host_after = resident_bytes().expect("/proc/self/statm");
+    // The last launch was the backward: its results are still the host path's bits.
+    let mut want = vec![poison::<f32>(); 4096];
+    host::backward(Approximation::Sigmoid, &xs, &dys, &mut want).unwrap();
+    assert!(
+        same_bits(&s.clone_dtoh(&y).unwrap(), &want),
+        "results after a million launches differ from the host path's"
+    );
     println!(
         "device free {free_before} -> {free_after}; host resident {host_before} -> {host_after}"
     );

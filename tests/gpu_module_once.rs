@@ -6,8 +6,9 @@ mod common;
 use std::sync::Barrier;
 
 use common::device::device;
+use common::{poison, same_bits};
 use gelu_cuda::cudarc::driver::CudaContext;
-use gelu_cuda::Approximation;
+use gelu_cuda::{host, Approximation};
 
 #[test]
 fn gpu_kernels_load_once_per_context_under_contention() {
@@ -22,11 +23,19 @@ fn gpu_kernels_load_once_per_context_under_contention() {
             let (ctx, barrier) = (&ctx, &barrier);
             s.spawn(move || {
                 let stream = ctx.new_stream().expect("stream");
-                let x = stream.clone_htod(&[t as f32; 1000]).expect("upload");
-                let mut y = stream.alloc_zeros::<f32>(1000).expect("alloc");
+                let xs: Vec<f32> = (0..1000)
+                    .map(|i| (t * 1000 + i) as f32 / 4000.0 - 4.0 + 1e-4)
+                    .collect();
+                let x = stream.clone_htod(&xs).expect("upload");
+                let mut y = stream.clone_htod(&[poison::<f32>(); 1000]).expect("upload");
                 barrier.wait();
                 gelu_cuda::forward(&stream, Approximation::Exact, &x, &mut y).expect("launch");
-                stream.synchronize().expect("sync");
+                let mut want = vec![poison::<f32>(); 1000];
+                host::forward(Approximation::Exact, &xs, &mut want).expect("host path");
+                assert!(
+                    same_bits(&stream.clone_dtoh(&y).expect("download"), &want),
+                    "thread {t}: results differ from the host path's"
+                );
             });
         }
     });

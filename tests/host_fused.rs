@@ -5,7 +5,7 @@ mod common;
 
 use common::fused::*;
 use common::host::Host;
-use common::{seed, Rng};
+use common::{is_poison, poison, seed, Rng};
 use gelu_cuda::host::HostRunner;
 use gelu_cuda::{Approximation, GeluError};
 use half::{bf16, f16};
@@ -200,11 +200,19 @@ fn bias_gradient_follows_the_stated_order() {
         let dy: Vec<f32> = (0..rows * cols)
             .map(|_| (rng.unit() * 4.0 - 2.0) as f32)
             .collect();
-        // Poisoned: a row the kernels skip leaves NaN in dx, and so in the replay.
-        let (mut dx, mut db) = (vec![f32::NAN; rows * cols], vec![f32::NAN; cols]);
+        // Poisoned, and every element must be written (the inputs are finite).
+        let (mut dx, mut db) = (
+            vec![poison::<f32>(); rows * cols],
+            vec![poison::<f32>(); cols],
+        );
         HostRunner::new()
             .bias_gelu_backward(Approximation::Exact, &pre, &dy, &mut dx, &mut db)
             .unwrap();
+        let unwritten = dx.iter().chain(&db).position(|&v| is_poison(v));
+        assert_eq!(
+            unwritten, None,
+            "{rows}x{cols}: dx then db, element left unwritten"
+        );
         let o = gelu_cuda::bias_gelu_backward_order(rows, cols);
         let first_rows = rows / o.fold;
         let folded = rows - o.tail_rows;

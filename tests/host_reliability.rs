@@ -14,9 +14,9 @@ use half::{bf16, f16};
 /// The large-tensor tests take turns: each needs up to 12 GiB.
 static LARGE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// An in-place forward over 2^32 + 17 bf16 elements whose bit patterns cycle
-/// through all 65536 values: every element is checked against the result for its
-/// pattern from a small run, so a wrong 32-bit index anywhere shows.
+/// An in-place forward over 2^32 + 17 bf16 elements, each a bit pattern hashed from
+/// its index (`scrambled_bits`): every element is checked against the result for
+/// its pattern from a run over all 65536, so a wrong 32-bit index anywhere shows.
 #[test]
 fn length_past_2_to_the_32() {
     let _alone = LARGE.lock().unwrap_or_else(|e| e.into_inner());
@@ -27,12 +27,12 @@ fn length_past_2_to_the_32() {
         &all_values::<bf16>(),
     );
     let mut x: Vec<bf16> = Vec::with_capacity(n);
-    x.extend((0..n).map(|i| bf16::from_bits(i as u16)));
-    host::forward_inplace(Approximation::Exact, &mut x);
+    x.extend((0..n).map(|i| bf16::from_bits(scrambled_bits(i))));
+    host::forward_inplace(Approximation::Exact, &mut x).expect("infallible");
     let bad = x
         .iter()
         .enumerate()
-        .filter(|(i, v)| v.to_bits() != table[*i % 65536].to_bits())
+        .filter(|(i, v)| v.to_bits() != table[scrambled_bits(*i) as usize].to_bits())
         .map(|(i, _)| i)
         .next();
     assert_eq!(bad, None, "element {bad:?} of 2^32 + 17 is wrong");
@@ -43,7 +43,8 @@ fn length_past_2_to_the_32() {
 #[test]
 fn fused_ops_past_2_to_the_31() {
     let _alone = LARGE.lock().unwrap_or_else(|e| e.into_inner());
-    common::fused::check_past_2_to_the_31::<bf16, _>(&HostRunner::new());
+    let seed = seed("fused_ops_past_2_to_the_31");
+    common::fused::check_past_2_to_the_31::<bf16, _>(&HostRunner::new(), seed);
 }
 
 /// Values of every kind: ordinary, tails, zeros, subnormals, extremes, NaN.

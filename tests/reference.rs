@@ -92,3 +92,18 @@ fn ulp_helpers() {
         );
     }
 }
+
+/// `accuracy::derivative_root`, which the tests' judging near the root depends on (and
+/// which the GPU survey mirrors from the fit's constants), is where GELU' changes sign.
+#[test]
+fn derivative_root_is_where_the_derivative_changes_sign() {
+    for approx in Approximation::ALL {
+        let r = gelu_cuda::accuracy::derivative_root(approx);
+        let (below, above) = (r - 1e-13, r + 1e-13);
+        assert!(
+            reference::derivative(approx, below) < 0.0
+                && reference::derivative(approx, above) > 0.0,
+            "{approx}: GELU' does not change sign within 1e-13 of {r}"
+        );
+    }
+}

@@ -73,6 +73,12 @@ fn kernels_of(targets: &[&str]) -> Vec<(String, BTreeMap<String, String>)> {
     let archs: Vec<&str> = env!("GELU_ARCHS").split(',').collect();
     let built: Vec<&&str> = targets.iter().filter(|a| archs.contains(a)).collect();
     if built.is_empty() {
+        assert!(
+            !std::env::var("GELU_REQUIRE_SASS").is_ok_and(|v| v == "1"),
+            "GELU_REQUIRE_SASS=1 but this build lacks sm_{} (CUDA_COMPUTE_CAP={})",
+            targets.join(", sm_"),
+            env!("GELU_ARCHS")
+        );
         let _ = writeln!(
             std::io::stderr(),
             "sass: skipped, built without sm_{} (CUDA_COMPUTE_CAP)",

@@ -206,7 +206,7 @@ fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
         &aligned,
     );
     assert!(got == want, "results depend on offsets or launch: {off:?}");
-    if op % 6 == 0 {
+    if op.is_multiple_of(6) {
         let (n, (y, pre)) = (rows * cols, (&want[0], &want[1]));
         for i in 0..n {
             let s = (values[i].to_f64() as f32 + values[n + i % cols].to_f64() as f32) as f64;

@@ -923,15 +923,20 @@ impl Extent {
     }
 }
 
-/// What input `k` of a large-tensor check repeats: 16 rows of values in [-8, 8).
-fn pattern<T: GeluFloat>(k: usize, e: Extent) -> Vec<T> {
+/// Rows after which a large-tensor check's inputs repeat: 17, so that no period of
+/// them divides 2^31 or 2^32 (an index cut to 31 or 32 bits would read other values).
+const PERIOD_ROWS: usize = 17;
+
+/// What input `k` of a large-tensor check repeats: PERIOD_ROWS rows of values in
+/// [-8, 8), drawn from `seed`.
+fn pattern<T: GeluFloat>(seed: u64, k: usize, e: Extent) -> Vec<T> {
     let per_row = match e {
         Extent::PerRow(n) | Extent::Once(n) => n,
     };
-    (0..16 * per_row as u64)
+    (0..(PERIOD_ROWS * per_row) as u64)
         .map(|i| {
-            // k mixed in before the multiply, so that it reaches the top bits.
-            let h = ((k as u64) << 40 | (i + 1)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            // k and the seed mixed in before the multiply, so that they reach the top bits.
+            let h = ((k as u64) << 40 ^ seed << 44 ^ (i + 1)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             T::from_f64_rounded((h >> 52) as f64 / 256.0 - 8.0)
         })
         .collect()
@@ -939,11 +944,11 @@ fn pattern<T: GeluFloat>(k: usize, e: Extent) -> Vec<T> {
 
 /// The fused ops on matrices of more than 2^31 elements (row kernels, flat kernels,
 /// the bias gradient reading rows end to end), every output element checked: each
-/// input repeats every 16 rows, so each output must repeat, bit for bit, that of the
-/// same op on 16 rows, and a signed 32-bit index anywhere shows as a wrong
-/// element; the bias gradient is checked against the exact column sums within its
+/// input repeats every PERIOD_ROWS rows, so each output must repeat, bit for bit,
+/// that of the same op on PERIOD_ROWS rows, and a signed 32-bit index anywhere shows
+/// as a wrong element; the bias gradient is checked against the exact column sums within its
 /// stated bound. Needs about 12 GiB of host memory (and as much on a device).
-pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R) {
+pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
     use Extent::{Once, PerRow};
     let cases: [(PlacedOp, usize, &[Extent], &[Extent]); 4] = [
         (
@@ -973,10 +978,10 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R) {
     ];
     for (case, (op, cols, ins, outs)) in cases.into_iter().enumerate() {
         let approx = Approximation::ALL[case % 3];
-        let rows = ((1usize << 31) / cols / 16 + 1) * 16;
+        let rows = ((1usize << 31) / cols / PERIOD_ROWS + 1) * PERIOD_ROWS;
         let what = format!("{op:?} {approx} {:?} {rows}x{cols}", T::DTYPE);
         let patterns: Vec<Vec<T>> = (ins.iter().enumerate())
-            .map(|(k, &e)| pattern(k, e))
+            .map(|(k, &e)| pattern(seed, k, e))
             .collect();
         let run = |rows: usize| -> Vec<Placed<T>> {
             let ins: Vec<Placed<T>> = (ins.iter().zip(&patterns))
@@ -990,7 +995,7 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R) {
             r.run(approx, op, &ins, &mut out.iter_mut().collect::<Vec<_>>());
             out
         };
-        let small = run(16);
+        let small = run(PERIOD_ROWS);
         let large = run(rows);
         for (k, &e) in outs.iter().enumerate() {
             let label = format!("{what}, output {k}");
@@ -1004,18 +1009,19 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R) {
                     assert_eq!(
                         bad,
                         None,
-                        "{label}: rows 16k..16k+16 for k = {bad:?} differ from the same op on 16 rows"
+                        "{label}: rows {PERIOD_ROWS}k.. for k = {bad:?} differ from the same op on {PERIOD_ROWS} rows"
                     );
                 }
                 Once(_) => {
-                    // The bias gradient: row r of pre and dy is row r % 16.
+                    // The bias gradient: row r of pre and dy is row r % PERIOD_ROWS.
                     for (c, v) in got.iter().enumerate() {
                         let (mut sum, mut abs) = (0.0, 0.0);
-                        for row in 0..16 {
+                        for row in 0..PERIOD_ROWS {
                             let i = row * cols + c;
                             let (p, d) = (patterns[0][i], patterns[1][i]);
                             let t = reference::backward(approx, p.to_f64(), d.to_f64());
-                            let times = (rows / 16 + usize::from(row < rows % 16)) as f64;
+                            let times =
+                                (rows / PERIOD_ROWS + usize::from(row < rows % PERIOD_ROWS)) as f64;
                             sum += t * times;
                             abs += t.abs() * times;
                         }

@@ -285,8 +285,27 @@ pub fn report(label: &str, s: &ErrorStats) {
     );
 }
 
+/// The share of fp16/bf16 results not correctly rounded that the tests accept: 0.1%
+/// (measured at most 0.072% on the host with the GPU's approximate units modelled,
+/// 0.056% on an H200). The stated bound alone lets a result round the wrong way
+/// where the exact value lies within an eighth of an ulp of a midpoint; this keeps
+/// that rare.
+pub const HALF_NOT_CORRECTLY_ROUNDED_SHARE: f64 = 0.001;
+
+fn assert_nearly_all_correctly_rounded(label: &str, s: &ErrorStats) {
+    let share = s.not_correctly_rounded as f64 / s.count.max(1) as f64;
+    assert!(
+        share <= HALF_NOT_CORRECTLY_ROUNDED_SHARE,
+        "{label}: {} of {} results not correctly rounded ({:.3}%)",
+        s.not_correctly_rounded,
+        s.count,
+        100.0 * share
+    );
+}
+
 /// fp16/bf16: every input, forward and backward (dy = 1 and random dy), every
-/// approximation, within 1 ulp of the correctly rounded result.
+/// approximation, within the stated bound (0.625 ulp) of the exact value, and at
+/// most [`HALF_NOT_CORRECTLY_ROUNDED_SHARE`] of the results not correctly rounded.
 pub fn check_half_exhaustive<T: GeluFloat, R: Runner>(r: &R, seed: u64) {
     let mut rng = Rng::new(seed);
     let all = all_values::<T>();
@@ -309,7 +328,9 @@ pub fn check_half_exhaustive<T: GeluFloat, R: Runner>(r: &R, seed: u64) {
         }
         let y = forward(r, approx, &finite);
         let s = stats(approx, &finite, None, &y, true);
-        report(&format!("{} {approx} forward", r.name()), &s);
+        let label = format!("{} {approx} {:?} forward", r.name(), T::DTYPE);
+        report(&label, &s);
+        assert_nearly_all_correctly_rounded(&label, &s);
         let nan_x: Vec<T> = all
             .iter()
             .copied()
@@ -331,7 +352,9 @@ pub fn check_half_exhaustive<T: GeluFloat, R: Runner>(r: &R, seed: u64) {
         for (label, dy) in [("dy = 1", &ones), ("random dy", &dys)] {
             let dx = backward(r, approx, &finite, dy);
             let s = stats(approx, &finite, Some(dy), &dx, true);
-            report(&format!("{} {approx} backward, {label}", r.name()), &s);
+            let label = format!("{} {approx} {:?} backward, {label}", r.name(), T::DTYPE);
+            report(&label, &s);
+            assert_nearly_all_correctly_rounded(&label, &s);
             assert!(
                 s.max_ulp <= bound(true),
                 "{approx} {:?} backward ({label}): {} ulp at {}",
@@ -481,6 +504,14 @@ pub fn check_backward_huge_dy<T: GeluFloat, R: Runner>(r: &R, seed: u64, n: usiz
             }
         }
     }
+}
+
+/// The bit pattern of element `i` of a large-tensor test: a hash of `i`, so that
+/// no period divides 2^31 or 2^32 and an index cut to 31 or 32 bits reads another
+/// pattern (with probability 1 - 2^-16 per element).
+pub fn scrambled_bits(i: usize) -> u16 {
+    let h = (i as u64 ^ 0x5851_f42d_4c95_7f2d).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    ((h ^ h >> 29) >> 48) as u16
 }
 
 /// The special values (README, Accuracy), for every approximation: forward values

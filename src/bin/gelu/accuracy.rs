@@ -1,7 +1,9 @@
 //! `gelu accuracy`: error statistics of every selected (dtype, approximation, op)
 //! against the f64 reference, beside the usual framework formula's.
 
-use gelu_cuda::accuracy::{judging_scale, survey_f32, usual_formula, ErrorStats, SurveyOn};
+use gelu_cuda::accuracy::{
+    judging_scale, stated_bound, survey_f32, usual_formula, ErrorStats, SurveyOn,
+};
 use gelu_cuda::{reference, Approximation, DType, GeluFloat};
 use half::{bf16, f16};
 
@@ -195,6 +197,26 @@ pub fn run(
     Ok(rows)
 }
 
+/// Every row of ours within [`stated_bound`] and none wrong in kind, or the first
+/// that is not, in one line.
+pub fn check(rows: &[Row]) -> Result<(), String> {
+    for r in rows {
+        let bound = stated_bound(r.dtype, r.approx, r.op == GradOp::Backward);
+        if r.ours.max_ulp > bound || r.ours.wrong_kind > 0 {
+            return Err(format!(
+                "accuracy check failed: {} {} {}: {} ulp at x = {:e} (stated {bound}), {} wrong in kind",
+                r.dtype,
+                r.approx,
+                r.op.name(),
+                r.ours.max_ulp,
+                r.ours.worst_input,
+                r.ours.wrong_kind
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn num(v: f64) -> String {
     if v.is_finite() {
         format!("{v:e}")
@@ -300,5 +322,33 @@ pub fn print(rows: &[Row], format: Format, device: &str) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(max_ulp: f64, wrong_kind: u64) -> Row {
+        let mut ours = ErrorStats::new(DType::BF16);
+        ours.max_ulp = max_ulp;
+        ours.worst_input = -0.75;
+        ours.wrong_kind = wrong_kind;
+        Row {
+            dtype: DType::BF16,
+            approx: Approximation::Tanh,
+            op: GradOp::Backward,
+            ours,
+            usual: ErrorStats::new(DType::BF16),
+        }
+    }
+
+    #[test]
+    fn check_fails_past_the_stated_bound_or_on_a_wrong_kind() {
+        let bound = stated_bound(DType::BF16, Approximation::Tanh, true);
+        assert!(check(&[row(bound, 0)]).is_ok());
+        let past = check(&[row(bound, 0), row(bound + 0.01, 0)]).unwrap_err();
+        assert!(past.contains("bf16 tanh backward"), "{past}");
+        assert!(check(&[row(0.5, 1)]).is_err());
     }
 }

@@ -75,6 +75,10 @@ enum Command {
         f32_inputs: accuracy::F32Inputs,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Exit non-zero (after the table) where a row of ours exceeds the bound this
+        /// crate states or returns results wrong in kind.
+        #[arg(long)]
+        check: bool,
     },
     /// Runs one kernel on a .npy tensor (float32 or float64, C order, any shape),
     /// rounded to the dtype; writes the result as float32 .npy.
@@ -246,10 +250,14 @@ fn run(cli: Cli) -> Result<(), String> {
             op,
             f32_inputs,
             format,
+            check,
         } => {
             let backend = Backend::open(device)?;
             let rows = accuracy::run(&backend, &dtype, &approx, &op, f32_inputs, &progress)?;
             accuracy::print(&rows, format, &backend.describe());
+            if check {
+                accuracy::check(&rows)?;
+            }
             Ok(())
         }
         Command::Eval {
