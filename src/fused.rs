@@ -7,7 +7,8 @@
 //!   [`bias_gelu_forward_aux`] also stores `pre = s` rounded to the storage type (what
 //!   cuBLASLt calls GELU_AUX_BIAS); for fp32 that is `s` itself.
 //! - [`bias_gelu_backward`]: `dx = dy GELU'(pre)` at the *stored* `pre`, and
-//!   `db = Σ_rows dx`, summed in f32 from the unrounded `dx`: per column, rows are
+//!   `db = Σ_rows dx` (of the operands' type, or f32), summed in f32 from the
+//!   unrounded `dx`: per column, rows are
 //!   added in order within fixed chunks of rows (every row, or where the width is not
 //!   a multiple of 8 and there are enough rows, every second, fourth or eighth: the
 //!   sums then read whole 16-byte vectors, and the few rows left over are summed
@@ -269,6 +270,7 @@ pub(crate) fn plan_bias_backward(
     db: Operand,
     workspace: Operand,
     elem: usize,
+    db_dtype: DType,
 ) -> Result<[RowsCall; 4], GeluError> {
     let cols = db.1;
     let rows = matrix_rows("pre", pre.1, cols, "dbias")?;
@@ -334,7 +336,12 @@ pub(crate) fn plan_bias_backward(
             items: (group_rows * cols) as u64,
             dtype: Some(DType::F32),
         },
-        RowsCall::new(ffi::gelu_op::GELU_OP_DBIAS_REDUCE, reduce, cols as u64),
+        RowsCall {
+            op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
+            args: reduce,
+            items: cols as u64,
+            dtype: Some(db_dtype),
+        },
     ])
 }
 
@@ -497,7 +504,11 @@ where
 /// where there is more than one group, and `dbias`). `workspace` holds at least
 /// [`bias_gelu_backward_workspace_len`] floats (see [`bias_gelu_backward_workspace`]).
 /// With zero rows, `dbias` is set to zeros (the sum of no rows).
-pub fn bias_gelu_backward<T, P, D, G, B, W>(
+///
+/// `dbias` is of the operands' type or of `f32` for any of them: with fp16/bf16
+/// activations and f32 master weights, an f32 bias gradient is the same f32 sums
+/// without their rounding to 8 or 11 bits, and needs no cast afterwards.
+pub fn bias_gelu_backward<T, DB, P, D, G, B, W>(
     stream: &CudaStream,
     approx: Approximation,
     pre: &P,
@@ -511,7 +522,8 @@ where
     P: DevicePtr<T>,
     D: DevicePtr<T>,
     G: DevicePtrMut<T>,
-    B: DevicePtrMut<T>,
+    DB: GeluFloat,
+    B: DevicePtrMut<DB>,
     W: DevicePtrMut<f32>,
 {
     let (p, _gp) = input!(stream, "pre", pre);
@@ -519,7 +531,7 @@ where
     let (x, _gx) = output!(stream, "dx", dx);
     let (b, _gb) = output!(stream, "dbias", dbias);
     let (w, _gw) = output!(stream, "workspace", workspace);
-    let calls = plan_bias_backward(p, d, x, b, w, std::mem::size_of::<T>())?;
+    let calls = plan_bias_backward(p, d, x, b, w, std::mem::size_of::<T>(), DB::DTYPE)?;
     run::<T>(stream, approx, &calls)
 }
 

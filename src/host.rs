@@ -351,8 +351,9 @@ impl HostRunner {
         Ok(())
     }
 
-    /// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (see [`crate::bias_gelu_backward`]);
-    /// the workspace is allocated here. `cols` is `dbias.len()`.
+    /// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (see [`crate::bias_gelu_backward`]:
+    /// `dbias` of the operands' type or f32); the workspace is allocated here. `cols`
+    /// is `dbias.len()`.
     ///
     /// ```
     /// use gelu_cuda::{host::HostRunner, reference, Approximation::Exact, DType};
@@ -372,13 +373,13 @@ impl HostRunner {
     /// }
     /// # Ok::<(), gelu_cuda::GeluError>(())
     /// ```
-    pub fn bias_gelu_backward<T: GeluFloat>(
+    pub fn bias_gelu_backward<T: GeluFloat, DB: GeluFloat>(
         &self,
         approx: Approximation,
         pre: &[T],
         dy: &[T],
         dx: &mut [T],
-        dbias: &mut [T],
+        dbias: &mut [DB],
     ) -> Result<(), GeluError> {
         let cols = dbias.len();
         let rows = crate::error::matrix_rows("pre", pre.len(), cols, "dbias")?;
@@ -390,6 +391,7 @@ impl HostRunner {
             operand_mut(dbias),
             operand_mut(&mut workspace),
             std::mem::size_of::<T>(),
+            DB::DTYPE,
         )?;
         for call in &calls {
             self.run_rows::<T>(approx, call);

@@ -163,7 +163,7 @@ fn shape_errors_are_typed() {
     );
     // Zero rows: nothing to do, and the bias gradient of no rows is zero.
     let mut db = [7.0f32; 4];
-    r.bias_gelu_backward::<f32>(a, &[], &[], &mut [], &mut db)
+    r.bias_gelu_backward::<f32, f32>(a, &[], &[], &mut [], &mut db)
         .unwrap();
     assert_eq!(db, [0.0; 4]);
 }

@@ -24,14 +24,15 @@ pub trait FusedRunner {
         aux: bool,
         off: usize,
     ) -> (Buf<T>, Buf<T>);
-    fn bias_backward<T: GeluFloat>(
+    /// dx, and db of the operands' type or of f32.
+    fn bias_backward<T: GeluFloat, DB: GeluFloat>(
         &self,
         a: Approximation,
         pre: &[T],
         dy: &[T],
         cols: usize,
         off: usize,
-    ) -> (Buf<T>, Buf<T>);
+    ) -> (Buf<T>, Buf<DB>);
     fn geglu_forward<T: GeluFloat>(
         &self,
         a: Approximation,
@@ -125,18 +126,18 @@ impl FusedRunner for super::host::Host {
         }
         (y.to_vec(), pre.to_vec())
     }
-    fn bias_backward<T: GeluFloat>(
+    fn bias_backward<T: GeluFloat, DB: GeluFloat>(
         &self,
         a: Approximation,
         pre: &[T],
         dy: &[T],
         cols: usize,
         off: usize,
-    ) -> (Buf<T>, Buf<T>) {
+    ) -> (Buf<T>, Buf<DB>) {
         let (pb, db_) = (placed_aligned(pre, off), placed_aligned(dy, off));
         let (mut dx, mut db) = (
             blank_aligned::<T>(pre.len(), off),
-            blank_aligned::<T>(cols, off),
+            blank_aligned::<DB>(cols, off),
         );
         self.0
             .bias_gelu_backward(a, &pb[off..], &db_[off..], &mut dx[off..], &mut db[off..])
@@ -253,19 +254,19 @@ impl FusedRunner for Device {
         }
         (s.clone_dtoh(&y).unwrap(), s.clone_dtoh(&pre).unwrap())
     }
-    fn bias_backward<T: GeluFloat>(
+    fn bias_backward<T: GeluFloat, DB: GeluFloat>(
         &self,
         a: Approximation,
         pre: &[T],
         dy: &[T],
         cols: usize,
         off: usize,
-    ) -> (Buf<T>, Buf<T>) {
+    ) -> (Buf<T>, Buf<DB>) {
         let s = &self.stream;
         let pd = s.clone_htod(&placed(pre, off)).unwrap();
         let dyd = s.clone_htod(&placed(dy, off)).unwrap();
         let mut dx = s.clone_htod(&blank::<T>(pre.len(), off)).unwrap();
-        let mut db = s.clone_htod(&blank::<T>(cols, off)).unwrap();
+        let mut db = s.clone_htod(&blank::<DB>(cols, off)).unwrap();
         let mut ws = gelu_cuda::bias_gelu_backward_workspace(s, pre.len() / cols, cols).unwrap();
         gelu_cuda::bias_gelu_backward(
             s,
@@ -472,7 +473,8 @@ fn assert_db_within<T: GeluFloat>(
 
 /// dx = dy GELU'(pre) and db = Σ_rows dx: dx within the backward bound, db within
 /// its stated bound of the f64 sum, and db bit-identical on a second run and on the
-/// `other` runner.
+/// `other` runner. For fp16/bf16 also db in f32: dx the same bits, db within the
+/// bound in f32, and rounded to the dtype, the dtype's db bit for bit.
 pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
     r: &R,
     other: &Q,
@@ -490,7 +492,7 @@ pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
                     r.name(),
                     T::DTYPE
                 );
-                let (dxb, dbb) = r.bias_backward(approx, &pre, &dy, cols, off);
+                let (dxb, dbb) = r.bias_backward::<T, T>(approx, &pre, &dy, cols, off);
                 let (dx, db) = (region(&dxb, off, &what), region(&dbb, off, &what));
                 for i in 0..pre.len() {
                     let (p, d) = (pre[i].to_f64(), dy[i].to_f64());
@@ -513,8 +515,31 @@ pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
                     let (sum, abs) = col.fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
                     assert_db_within::<T>(&what, (rows, cols), c, db[c].to_f64(), sum, abs);
                 }
-                let (_, again) = r.bias_backward(approx, &pre, &dy, cols, off);
-                let (_, elsewhere) = other.bias_backward(approx, &pre, &dy, cols, off);
+                if T::DTYPE != DType::F32 {
+                    let (dxb32, dbb32) = r.bias_backward::<T, f32>(approx, &pre, &dy, cols, off);
+                    let db32 = region(&dbb32, off, &what);
+                    assert!(same_bits(&dxb32, &dxb), "{what}: dx differs with db in f32");
+                    for c in 0..cols {
+                        let col = (0..rows).map(|k| {
+                            reference::backward(
+                                approx,
+                                pre[k * cols + c].to_f64(),
+                                dy[k * cols + c].to_f64(),
+                            )
+                        });
+                        let (sum, abs) = col.fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
+                        assert_db_within::<f32>(&what, (rows, cols), c, db32[c].into(), sum, abs);
+                        assert!(
+                            T::from_f64_rounded(db32[c].into()).to_bits_u32()
+                                == db[c].to_bits_u32(),
+                            "{what}: db[{c}] in f32 ({:e}) does not round to db ({:e})",
+                            db32[c],
+                            db[c].to_f64()
+                        );
+                    }
+                }
+                let (_, again) = r.bias_backward::<T, T>(approx, &pre, &dy, cols, off);
+                let (_, elsewhere) = other.bias_backward::<T, T>(approx, &pre, &dy, cols, off);
                 for (name, v) in [
                     ("a second run", &again),
                     (other.name().as_str(), &elsewhere),
