@@ -504,30 +504,25 @@ pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
                     };
                     stats.record(p, dx[i].to_f64(), e, scale);
                 }
-                for c in 0..cols {
-                    let col = (0..rows).map(|k| {
-                        reference::backward(
-                            approx,
-                            pre[k * cols + c].to_f64(),
-                            dy[k * cols + c].to_f64(),
-                        )
-                    });
-                    let (sum, abs) = col.fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
+                // Each column's exact sum and the sum of its terms' magnitudes.
+                let exact: Vec<(f64, f64)> = (0..cols)
+                    .map(|c| {
+                        (0..rows)
+                            .map(|k| {
+                                let i = k * cols + c;
+                                reference::backward(approx, pre[i].to_f64(), dy[i].to_f64())
+                            })
+                            .fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()))
+                    })
+                    .collect();
+                for (c, &(sum, abs)) in exact.iter().enumerate() {
                     assert_db_within::<T>(&what, (rows, cols), c, db[c].to_f64(), sum, abs);
                 }
                 if T::DTYPE != DType::F32 {
                     let (dxb32, dbb32) = r.bias_backward::<T, f32>(approx, &pre, &dy, cols, off);
                     let db32 = region(&dbb32, off, &what);
                     assert!(same_bits(&dxb32, &dxb), "{what}: dx differs with db in f32");
-                    for c in 0..cols {
-                        let col = (0..rows).map(|k| {
-                            reference::backward(
-                                approx,
-                                pre[k * cols + c].to_f64(),
-                                dy[k * cols + c].to_f64(),
-                            )
-                        });
-                        let (sum, abs) = col.fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
+                    for (c, &(sum, abs)) in exact.iter().enumerate() {
                         assert_db_within::<f32>(&what, (rows, cols), c, db32[c].into(), sum, abs);
                         assert!(
                             T::from_f64_rounded(db32[c].into()).to_bits_u32()
