@@ -20,6 +20,18 @@ use crate::reference::{round_checked, ulp_error, ulp_of, RELATIVE_ERROR_BOUND};
 use crate::{ffi, Approximation, DType, GeluError};
 
 /// Accumulated error of a set of results.
+///
+/// ```
+/// use gelu_cuda::{accuracy::ErrorStats, reference, Approximation::Exact, DType, GeluFloat};
+/// let mut s = ErrorStats::new(DType::BF16);
+/// for x in [-3.0, -0.5, 0.5, 3.0] {
+///     let exact = reference::forward(Exact, x);
+///     let rounded = half::bf16::from_f64_rounded(exact).to_f64(); // correctly rounded
+///     s.record(x, rounded, exact, exact);
+/// }
+/// assert_eq!((s.count, s.not_correctly_rounded, s.wrong_kind), (4, 0, 0));
+/// assert!(s.max_ulp <= 0.5);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ErrorStats {
     /// The format the results are in.
@@ -48,6 +60,12 @@ pub struct ErrorStats {
 
 impl ErrorStats {
     /// Empty statistics for results in `dtype`.
+    ///
+    /// ```
+    /// use gelu_cuda::{accuracy::ErrorStats, DType};
+    /// let s = ErrorStats::new(DType::F32);
+    /// assert_eq!((s.count, s.max_ulp), (0, 0.0));
+    /// ```
     pub fn new(dtype: DType) -> Self {
         Self {
             dtype,
@@ -66,6 +84,14 @@ impl ErrorStats {
     /// Records one result. `scale` is the magnitude whose ulp is the unit of error:
     /// `exact` itself, or for a derivative near its root the size of its summands
     /// (see [`judging_scale`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{accuracy::ErrorStats, DType};
+    /// let mut s = ErrorStats::new(DType::F16);
+    /// s.record(1.0, 1.0 + 2f64.powi(-10), 1.0, 1.0); // one fp16 ulp off
+    /// s.record(2.0, f64::NAN, 2.0, 2.0); // NaN where 2 is exact
+    /// assert_eq!((s.max_ulp, s.wrong_kind, s.not_correctly_rounded), (1.0, 1, 2));
+    /// ```
     pub fn record(&mut self, input: f64, computed: f64, exact: f64, scale: f64) {
         self.count += 1;
         let err = if exact.is_finite() && computed.is_finite() {
@@ -98,6 +124,15 @@ impl ErrorStats {
     }
 
     /// Merges another set's statistics into this one.
+    ///
+    /// ```
+    /// use gelu_cuda::{accuracy::ErrorStats, DType};
+    /// let (mut a, mut b) = (ErrorStats::new(DType::F32), ErrorStats::new(DType::F32));
+    /// a.record(1.0, 1.0, 1.0, 1.0);
+    /// b.record(2.0, 2.0 + 2f64.powi(-22), 2.0, 2.0);
+    /// a.merge(&b);
+    /// assert_eq!((a.count, a.max_ulp, a.worst_input), (2, 1.0, 2.0));
+    /// ```
     pub fn merge(&mut self, other: &ErrorStats) {
         debug_assert_eq!(self.dtype, other.dtype, "merging statistics of two dtypes");
         if other.max_ulp > self.max_ulp || self.worst_input.is_nan() {
@@ -114,11 +149,27 @@ impl ErrorStats {
     }
 
     /// Mean absolute error.
+    ///
+    /// ```
+    /// use gelu_cuda::{accuracy::ErrorStats, DType};
+    /// let mut s = ErrorStats::new(DType::F32);
+    /// s.record(1.0, 1.5, 1.0, 1.0);
+    /// s.record(2.0, 2.0, 2.0, 2.0);
+    /// assert_eq!(s.mean_abs_error(), 0.25);
+    /// ```
     pub fn mean_abs_error(&self) -> f64 {
         self.sum_abs_error / self.count.max(1) as f64
     }
 
     /// Mean relative error over results with a nonzero exact value.
+    ///
+    /// ```
+    /// use gelu_cuda::{accuracy::ErrorStats, DType};
+    /// let mut s = ErrorStats::new(DType::F32);
+    /// s.record(1.0, 1.5, 1.0, 1.0); // 50% off
+    /// s.record(0.0, 0.0, 0.0, 0.0); // exact zero: not counted
+    /// assert_eq!(s.mean_rel_error(), 0.5);
+    /// ```
     pub fn mean_rel_error(&self) -> f64 {
         self.sum_rel_error / self.rel_count.max(1) as f64
     }
@@ -127,12 +178,29 @@ impl ErrorStats {
 /// Half-width of the window around the derivative's root (x = -0.752) in which a
 /// backward result is judged against no less than [`ROOT_SUMMAND_SHARE`] of the
 /// derivative's summands rather than against its own, tiny, value alone.
+///
+/// ```
+/// use gelu_cuda::accuracy::{derivative_root, judging_scale, ROOT_WINDOW};
+/// use gelu_cuda::{reference, Approximation::Exact};
+/// let x = derivative_root(Exact) + ROOT_WINDOW / 2.0; // inside: judged against more
+/// assert!(judging_scale(Exact, x, 1.0) >= reference::derivative(Exact, x).abs());
+/// let far = derivative_root(Exact) - 2.0 * ROOT_WINDOW; // outside: against itself
+/// assert_eq!(judging_scale(Exact, far, 1.0), reference::derivative(Exact, far).abs());
+/// ```
 pub const ROOT_WINDOW: f64 = 0.125;
 
 /// The share of the summands that bounds the unit of error near the root: the
 /// reference's own error there is at most 2^-40 of the summands (`reference`), a
 /// sixteenth of an fp32 ulp of this share. The fp32 kernels stay within their
 /// bound of the result itself down to that level (2.30 ulp at most, dy = 1).
+///
+/// ```
+/// use gelu_cuda::accuracy::{derivative_root, judging_scale, ROOT_SUMMAND_SHARE};
+/// use gelu_cuda::{reference, Approximation::Tanh};
+/// let r = derivative_root(Tanh); // GELU'(r) = 0: the unit is the summands' share
+/// let [a, b] = reference::derivative_summands(Tanh, r);
+/// assert_eq!(judging_scale(Tanh, r, 1.0), a.abs().max(b.abs()) * ROOT_SUMMAND_SHARE);
+/// ```
 pub const ROOT_SUMMAND_SHARE: f64 = 1.0 / 4096.0;
 
 /// The magnitude whose ulp is the unit of error for `dy * GELU'(x)`: the exact
@@ -181,6 +249,14 @@ pub fn saturation(approx: Approximation) -> f64 {
 const DY_EXACT_SATURATION: f64 = 16_777_216.0;
 
 /// Where GELU'(x) = 0, to f64 precision.
+///
+/// ```
+/// use gelu_cuda::{accuracy::derivative_root, reference, Approximation};
+/// for a in Approximation::ALL {
+///     let r = derivative_root(a); // GELU's minimum, near -0.75
+///     assert!(reference::derivative(a, r - 1e-9) < 0.0 && reference::derivative(a, r + 1e-9) > 0.0);
+/// }
+/// ```
 pub fn derivative_root(approx: Approximation) -> f64 {
     match approx {
         Approximation::Exact => -0.751_791_524_693_564_5,
@@ -209,6 +285,11 @@ pub mod usual_formula {
 
     /// `0.5 x (1 + erf(x/sqrt 2))`, `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`,
     /// or `x / (1 + exp(-1.702 x))`, in f32.
+    ///
+    /// ```
+    /// use gelu_cuda::{accuracy::usual_formula, Approximation::Tanh};
+    /// assert_eq!(usual_formula::forward(Tanh, -10.0), 0.0); // the exact value is about -8e-36
+    /// ```
     pub fn forward(approx: Approximation, x: f32) -> f32 {
         match approx {
             Approximation::Exact => 0.5 * x * (1.0 + libm::erff(x * SQRT1_2)),
@@ -218,6 +299,12 @@ pub mod usual_formula {
     }
 
     /// `dy` times the derivative of [`forward`]'s formula, written as PyTorch writes it.
+    ///
+    /// ```
+    /// use gelu_cuda::{accuracy::usual_formula, Approximation::Tanh};
+    /// // x^2 overflows f32 in the tanh form's derivative: 0 times infinity, NaN where GELU' is 0.
+    /// assert!(usual_formula::backward(Tanh, -1e20, 1.0).is_nan());
+    /// ```
     pub fn backward(approx: Approximation, x: f32, dy: f32) -> f32 {
         match approx {
             Approximation::Exact => {
@@ -359,6 +446,15 @@ pub fn check_result(
 }
 
 /// Where [`survey_f32`] runs.
+///
+/// ```
+/// use gelu_cuda::accuracy::{survey_f32, SurveyOn};
+/// use gelu_cuda::Approximation::Sigmoid;
+/// // The 256 fp32 values from 0x3f800000 (1.0) up, on the host.
+/// let s = survey_f32(SurveyOn::Host, Sigmoid, true, false, 0x3f80_0000..0x3f80_0100)?;
+/// assert!(s.count == 256 && s.max_ulp <= 3.5);
+/// # Ok::<(), gelu_cuda::GeluError>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub enum SurveyOn<'a> {
     /// The host path, on every core.

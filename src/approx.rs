@@ -20,9 +20,17 @@ pub enum Approximation {
 
 impl Approximation {
     /// Every approximation, in declaration order.
+    ///
+    /// ```
+    /// assert_eq!(gelu_cuda::Approximation::ALL.len(), 3);
+    /// ```
     pub const ALL: [Approximation; 3] = [Self::Exact, Self::Tanh, Self::Sigmoid];
 
     /// Lower-case name, as used in kernel names.
+    ///
+    /// ```
+    /// assert_eq!(gelu_cuda::Approximation::Sigmoid.name(), "sigmoid");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Self::Exact => "exact",

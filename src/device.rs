@@ -515,6 +515,13 @@ where
 
 /// Whether a CUDA driver library can be loaded on this machine. Touching the driver
 /// without one would abort inside cudarc; [`cuda_context`] checks this first.
+///
+/// ```
+/// if !gelu_cuda::driver_available() {
+///     // No libcuda: the host path still runs the same kernels.
+///     assert!(matches!(gelu_cuda::cuda_context(0), Err(gelu_cuda::GeluError::NoDriver)));
+/// }
+/// ```
 pub fn driver_available() -> bool {
     let names: &[&str] = if cfg!(windows) {
         &["nvcuda.dll"]

@@ -3,6 +3,12 @@ use cudarc::driver::{DeviceRepr, ValidAsZeroBits};
 use half::{bf16, f16};
 
 /// A storage format the kernels accept.
+///
+/// ```
+/// use gelu_cuda::{DType, GeluFloat};
+/// assert_eq!(<half::f16 as GeluFloat>::DTYPE, DType::F16);
+/// assert_eq!(DType::BF16.to_string(), "bf16");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum DType {
@@ -16,9 +22,17 @@ pub enum DType {
 
 impl DType {
     /// Every dtype, in declaration order.
+    ///
+    /// ```
+    /// assert_eq!(gelu_cuda::DType::ALL.map(|d| d.name()), ["f32", "f16", "bf16"]);
+    /// ```
     pub const ALL: [DType; 3] = [Self::F32, Self::F16, Self::BF16];
 
     /// Lower-case name, as used in kernel names.
+    ///
+    /// ```
+    /// assert_eq!(gelu_cuda::DType::F16.name(), "f16");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Self::F32 => "f32",
@@ -41,6 +55,12 @@ impl DType {
     }
 
     /// Binary exponent of the smallest normal number.
+    ///
+    /// ```
+    /// use gelu_cuda::DType;
+    /// assert_eq!(DType::F16.min_exponent(), -14);
+    /// assert_eq!(DType::BF16.min_exponent(), DType::F32.min_exponent()); // -126: bf16 has f32's range
+    /// ```
     pub fn min_exponent(self) -> i32 {
         match self {
             Self::F32 | Self::BF16 => -126,
@@ -49,6 +69,12 @@ impl DType {
     }
 
     /// Largest finite value.
+    ///
+    /// ```
+    /// use gelu_cuda::DType;
+    /// assert_eq!(DType::F16.max_finite(), 65504.0);
+    /// assert_eq!(DType::F32.max_finite(), f32::MAX as f64);
+    /// ```
     pub fn max_finite(self) -> f64 {
         match self {
             Self::F32 => f32::MAX as f64,

@@ -1,6 +1,17 @@
 use cudarc::driver::DriverError;
 
 /// Everything that can go wrong in a call, as a value: no call panics on user input.
+///
+/// ```
+/// use gelu_cuda::{host, Approximation, GeluError};
+/// let mut y = [0.0f32; 3];
+/// match host::forward(Approximation::Exact, &[1.0f32, 2.0], &mut y) {
+///     Err(GeluError::LengthMismatch { operand, expected, actual }) => {
+///         assert_eq!((operand, expected, actual), ("y", 2, 3));
+///     }
+///     other => panic!("expected a length mismatch, got {other:?}"),
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum GeluError {

@@ -159,6 +159,11 @@ impl BiasGradientOrder {
     /// A bound on the chain of additions behind one element of the gradient,
     /// `chunk_rows + partials`, plus one for the tail rows' sum where there is one:
     /// the factor of its error bound ([module docs](crate::fused)).
+    ///
+    /// ```
+    /// let o = gelu_cuda::bias_gelu_backward_order(4094, 4098); // 2 rows left over
+    /// assert_eq!(o.additions(), o.chunk_rows + o.partials + 1);
+    /// ```
     pub fn additions(&self) -> usize {
         self.chunk_rows + self.partials + usize::from(self.tail_rows > 0)
     }
@@ -185,6 +190,13 @@ impl BiasGradientOrder {
 /// sums not above their square root, so that each of the two reduction launches
 /// adds few terms per thread over many threads (a single level left 4096 threads
 /// each waiting out hundreds of loads in a row: 32 us on an H200).
+///
+/// ```
+/// // 8192 rows of 4096 in chunks of 32 rows: 256 partial sums, in 16 groups.
+/// let o = gelu_cuda::bias_gelu_backward_order(8192, 4096);
+/// assert_eq!((o.chunk_rows, o.partials, o.groups), (32, 256, 16));
+/// assert_eq!(o.additions(), 32 + 256);
+/// ```
 pub fn bias_gelu_backward_order(rows: usize, cols: usize) -> BiasGradientOrder {
     // The fewest rows whose width is a multiple of DBIAS_VECTOR (a power of two).
     let fold = DBIAS_VECTOR >> cols.trailing_zeros().min(DBIAS_VECTOR.trailing_zeros());
@@ -453,6 +465,18 @@ fn run<T: GeluFloat>(
 }
 
 /// `y = GELU(x + b)`, x of `rows * cols` elements (cols = `bias.len()`).
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Exact;
+/// let (rows, cols) = (512, 3072);
+/// let x = s.clone_htod(&vec![half::bf16::from_f32(0.5); rows * cols])?;
+/// let b = s.clone_htod(&vec![half::bf16::from_f32(-0.25); cols])?;
+/// let mut y = s.alloc_zeros::<half::bf16>(rows * cols)?;
+/// gelu_cuda::bias_gelu_forward(&s, Exact, &x, &b, &mut y)?;
+/// # Ok(()) }
+/// ```
 pub fn bias_gelu_forward<T, X, B, Y>(
     stream: &CudaStream,
     approx: Approximation,
@@ -475,6 +499,18 @@ where
 
 /// `y = GELU(x + b)` and `pre = x + b` (rounded to the storage type), for
 /// [`bias_gelu_backward`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Tanh;
+/// let (rows, cols) = (512, 3072);
+/// let x = s.clone_htod(&vec![0.5f32; rows * cols])?;
+/// let b = s.clone_htod(&vec![-0.25f32; cols])?;
+/// let (mut y, mut pre) = (s.alloc_zeros::<f32>(rows * cols)?, s.alloc_zeros::<f32>(rows * cols)?);
+/// gelu_cuda::bias_gelu_forward_aux(&s, Tanh, &x, &b, &mut y, &mut pre)?;
+/// # Ok(()) }
+/// ```
 pub fn bias_gelu_forward_aux<T, X, B, Y, P>(
     stream: &CudaStream,
     approx: Approximation,
@@ -508,6 +544,21 @@ where
 /// `dbias` is of the operands' type or of `f32` for any of them: with fp16/bf16
 /// activations and f32 master weights, an f32 bias gradient is the same f32 sums
 /// without their rounding to 8 or 11 bits, and needs no cast afterwards.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Exact;
+/// use half::bf16;
+/// let (rows, cols) = (4096, 1024);
+/// let pre = s.clone_htod(&vec![bf16::from_f32(-0.5); rows * cols])?;
+/// let dy = s.clone_htod(&vec![bf16::ONE; rows * cols])?;
+/// let mut dx = s.alloc_zeros::<bf16>(rows * cols)?;
+/// let mut db = s.alloc_zeros::<f32>(cols)?; // or bf16
+/// let mut ws = gelu_cuda::bias_gelu_backward_workspace(&s, rows, cols)?;
+/// gelu_cuda::bias_gelu_backward(&s, Exact, &pre, &dy, &mut dx, &mut db, &mut ws)?;
+/// # Ok(()) }
+/// ```
 pub fn bias_gelu_backward<T, DB, P, D, G, B, W>(
     stream: &CudaStream,
     approx: Approximation,
@@ -538,6 +589,14 @@ where
 /// A workspace for [`bias_gelu_backward`], allocated in stream order (no device
 /// synchronisation; capturable in a CUDA graph where the driver supports
 /// stream-ordered allocation) and freed the same way when dropped.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// let ws = gelu_cuda::bias_gelu_backward_workspace(&s, 4096, 1024)?;
+/// assert!(ws.len() >= gelu_cuda::bias_gelu_backward_workspace_len(4096, 1024));
+/// # Ok(()) }
+/// ```
 pub fn bias_gelu_backward_workspace(
     stream: &Arc<CudaStream>,
     rows: usize,
@@ -552,6 +611,17 @@ pub fn bias_gelu_backward_workspace(
 
 /// GeGLU from one buffer: `x` of `rows * cols` with `a` the first and `g` the second
 /// half of each row; `out = GELU(a) g` of `rows * cols / 2`.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Tanh;
+/// let (rows, cols) = (512, 2 * 4096); // a and g of 4096 each
+/// let x = s.clone_htod(&vec![half::f16::from_f32(0.5); rows * cols])?;
+/// let mut out = s.alloc_zeros::<half::f16>(rows * cols / 2)?;
+/// gelu_cuda::geglu_forward(&s, Tanh, &x, &mut out, cols)?;
+/// # Ok(()) }
+/// ```
 pub fn geglu_forward<T, X, O>(
     stream: &CudaStream,
     approx: Approximation,
@@ -571,6 +641,17 @@ where
 }
 
 /// GeGLU from two buffers of equal length: `out = GELU(a) g`.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Exact;
+/// let a = s.clone_htod(&vec![0.5f32; 1 << 20])?;
+/// let g = s.clone_htod(&vec![2.0f32; 1 << 20])?;
+/// let mut out = s.alloc_zeros::<f32>(1 << 20)?;
+/// gelu_cuda::geglu_forward_split(&s, Exact, &a, &g, &mut out)?;
+/// # Ok(()) }
+/// ```
 pub fn geglu_forward_split<T, A, G, O>(
     stream: &CudaStream,
     approx: Approximation,
@@ -593,6 +674,18 @@ where
 
 /// GeGLU backward for [`geglu_forward`]: `dx` (like `x`) receives `da` in the first
 /// and `dg` in the second half of each row.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Tanh;
+/// let (rows, cols) = (512, 2 * 4096);
+/// let x = s.clone_htod(&vec![half::f16::from_f32(0.5); rows * cols])?;
+/// let dout = s.clone_htod(&vec![half::f16::ONE; rows * cols / 2])?;
+/// let mut dx = s.alloc_zeros::<half::f16>(rows * cols)?;
+/// gelu_cuda::geglu_backward(&s, Tanh, &x, &dout, &mut dx, cols)?;
+/// # Ok(()) }
+/// ```
 pub fn geglu_backward<T, X, D, G>(
     stream: &CudaStream,
     approx: Approximation,
@@ -616,6 +709,19 @@ where
 
 /// GeGLU backward for [`geglu_forward_split`]: `da = dout g GELU'(a)`,
 /// `dg = dout GELU(a)`.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Exact;
+/// let n = 1 << 20;
+/// let a = s.clone_htod(&vec![0.5f32; n])?;
+/// let g = s.clone_htod(&vec![2.0f32; n])?;
+/// let dout = s.clone_htod(&vec![1.0f32; n])?;
+/// let (mut da, mut dg) = (s.alloc_zeros::<f32>(n)?, s.alloc_zeros::<f32>(n)?);
+/// gelu_cuda::geglu_backward_split(&s, Exact, &a, &g, &dout, &mut da, &mut dg)?;
+/// # Ok(()) }
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub fn geglu_backward_split<T, A, G, D, DA, DG>(
     stream: &CudaStream,

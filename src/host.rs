@@ -90,6 +90,15 @@ const PARALLEL_THRESHOLD: usize = 1 << 16;
 
 impl HostRunner {
     /// A grid sized as the GPU path would size it, run on every available core.
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Exact};
+    /// let x = [-1.0f32, 0.5, 3.0];
+    /// let mut y = [0.0f32; 3];
+    /// HostRunner::new().forward(Exact, &x, &mut y)?;
+    /// assert!(y[0] < 0.0 && y[1] > 0.0 && y[2] < 3.0);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn new() -> Self {
         Self {
             grid_threads: None,
@@ -101,12 +110,32 @@ impl HostRunner {
 
     /// Emulate a grid of exactly `threads` threads (at least 1, at most 2^32: a
     /// GPU's grid holds no more).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Tanh};
+    /// let x: Vec<f32> = (0..1000).map(|i| i as f32 / 100.0 - 5.0).collect();
+    /// let (mut a, mut b) = (vec![0.0f32; 1000], vec![0.0f32; 1000]);
+    /// HostRunner::new().grid_threads(7).forward(Tanh, &x, &mut a)?; // 143 elements a thread
+    /// HostRunner::new().forward(Tanh, &x, &mut b)?;
+    /// assert_eq!(a, b);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn grid_threads(mut self, threads: u64) -> Self {
         self.grid_threads = Some(threads.clamp(1, MAX_GRID_THREADS));
         self
     }
 
     /// Share the grid among `workers` OS threads (at least 1).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Sigmoid};
+    /// let x = vec![half::bf16::from_f32(-2.0); 1 << 17];
+    /// let (mut one, mut four) = (x.clone(), x.clone());
+    /// HostRunner::new().workers(1).forward_inplace(Sigmoid, &mut one)?;
+    /// HostRunner::new().workers(4).forward_inplace(Sigmoid, &mut four)?;
+    /// assert_eq!(one, four);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
         self
@@ -320,6 +349,20 @@ impl HostRunner {
     }
 
     /// `y = GELU(x + b)`, `x` of `rows * bias.len()` elements (see [`crate::bias_gelu_forward`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, reference, Approximation::Exact, DType};
+    /// let (x, b) = ([0.5f32, -1.0, 2.0, 0.0], [0.25f32, 1.0]); // 2 rows of 2
+    /// let mut y = [0.0f32; 4];
+    /// HostRunner::new().bias_gelu_forward(Exact, &x, &b, &mut y)?;
+    /// for i in 0..4 {
+    ///     let exact = reference::forward(Exact, (x[i] + b[i % 2]) as f64);
+    ///     assert!(reference::ulp_error(DType::F32, y[i] as f64, exact) <= 2.0);
+    /// }
+    /// // A bias whose length does not divide x's is a typed error.
+    /// assert!(HostRunner::new().bias_gelu_forward(Exact, &x, &[0.0f32; 3], &mut y).is_err());
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn bias_gelu_forward<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -333,6 +376,15 @@ impl HostRunner {
     }
 
     /// `y = GELU(x + b)` and `pre = x + b` (see [`crate::bias_gelu_forward_aux`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Tanh};
+    /// let (x, b) = ([0.5f32, -1.0, 2.0, 0.0], [0.25f32, 1.0]);
+    /// let (mut y, mut pre) = ([0.0f32; 4], [0.0f32; 4]);
+    /// HostRunner::new().bias_gelu_forward_aux(Tanh, &x, &b, &mut y, &mut pre)?;
+    /// assert_eq!(pre, [0.75, 0.0, 2.25, 1.0]);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn bias_gelu_forward_aux<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -400,6 +452,20 @@ impl HostRunner {
     }
 
     /// GeGLU from one `[rows, cols]` buffer (see [`crate::geglu_forward`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, reference, Approximation::Exact, DType};
+    /// let x = [1.0f32, -0.5, 2.0, 3.0]; // one row: a = [1, -0.5], g = [2, 3]
+    /// let mut out = [0.0f32; 2];
+    /// HostRunner::new().geglu_forward(Exact, &x, &mut out, 4)?;
+    /// for j in 0..2 {
+    ///     let exact = reference::forward(Exact, x[j] as f64) * x[2 + j] as f64;
+    ///     assert!(reference::ulp_error(DType::F32, out[j] as f64, exact) <= 5.0);
+    /// }
+    /// // An odd last dimension cannot be split in halves.
+    /// assert!(HostRunner::new().geglu_forward(Exact, &x[..3], &mut out[..1], 3).is_err());
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn geglu_forward<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -418,6 +484,16 @@ impl HostRunner {
     }
 
     /// GeGLU from two buffers (see [`crate::geglu_forward_split`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Exact};
+    /// let (a, g) = ([1.0f32, -0.5], [2.0f32, 3.0]);
+    /// let (mut split, mut joined) = ([0.0f32; 2], [0.0f32; 2]);
+    /// HostRunner::new().geglu_forward_split(Exact, &a, &g, &mut split)?;
+    /// HostRunner::new().geglu_forward(Exact, &[1.0, -0.5, 2.0, 3.0], &mut joined, 4)?;
+    /// assert_eq!(split, joined); // the same kernel math, either layout
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn geglu_forward_split<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -431,6 +507,17 @@ impl HostRunner {
     }
 
     /// GeGLU backward into one `[rows, cols]` buffer (see [`crate::geglu_backward`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, reference, Approximation::Exact, DType};
+    /// let x = [1.0f32, -0.5, 2.0, 3.0]; // a = [1, -0.5], g = [2, 3]
+    /// let dout = [1.0f32, 0.5];
+    /// let mut dx = [0.0f32; 4]; // [da, dg]
+    /// HostRunner::new().geglu_backward(Exact, &x, &dout, &mut dx, 4)?;
+    /// let dg0 = reference::forward(Exact, 1.0); // dout GELU(a)
+    /// assert!(reference::ulp_error(DType::F32, dx[2] as f64, dg0) <= 5.0);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn geglu_backward<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -451,6 +538,16 @@ impl HostRunner {
     }
 
     /// GeGLU backward into two buffers (see [`crate::geglu_backward_split`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, reference, Approximation::Tanh, DType};
+    /// let (a, g, dout) = ([1.0f32, -0.5], [2.0f32, 3.0], [1.0f32, 0.5]);
+    /// let (mut da, mut dg) = ([0.0f32; 2], [0.0f32; 2]);
+    /// HostRunner::new().geglu_backward_split(Tanh, &a, &g, &dout, &mut da, &mut dg)?;
+    /// let da0 = reference::backward(Tanh, 1.0, 2.0); // dout g GELU'(a)
+    /// assert!(reference::ulp_error(DType::F32, da[0] as f64, da0) <= 5.0);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn geglu_backward_split<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -472,6 +569,15 @@ impl HostRunner {
     }
 
     /// `y = GELU(x)`.
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Exact};
+    /// let mut y = [0.0f32; 2];
+    /// HostRunner::new().forward(Exact, &[f32::NEG_INFINITY, f32::INFINITY], &mut y)?;
+    /// assert_eq!(y, [0.0, f32::INFINITY]); // -0 and +inf, never NaN
+    /// assert!(HostRunner::new().forward(Exact, &[1.0f32], &mut y).is_err()); // lengths differ
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn forward<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -484,6 +590,14 @@ impl HostRunner {
     }
 
     /// `x = GELU(x)` (infallible; a `Result` like every other call).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, reference, Approximation::Exact, DType};
+    /// let mut v = [half::f16::from_f32(-3.0)];
+    /// HostRunner::new().forward_inplace(Exact, &mut v)?;
+    /// assert!(reference::ulp_error(DType::F16, v[0].to_f64(), reference::forward(Exact, -3.0)) <= 0.5);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn forward_inplace<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -495,6 +609,18 @@ impl HostRunner {
     }
 
     /// `dx = dy * GELU'(x)`.
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, reference, Approximation::Sigmoid, DType};
+    /// let (x, dy) = ([-2.0f32, 0.25], [1.0f32, -3.0]);
+    /// let mut dx = [0.0f32; 2];
+    /// HostRunner::new().backward(Sigmoid, &x, &dy, &mut dx)?;
+    /// for i in 0..2 {
+    ///     let exact = reference::backward(Sigmoid, x[i] as f64, dy[i] as f64);
+    ///     assert!(reference::ulp_error(DType::F32, dx[i] as f64, exact) <= 3.5);
+    /// }
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn backward<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -509,6 +635,15 @@ impl HostRunner {
     }
 
     /// `dy = dy * GELU'(x)`.
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Exact};
+    /// let x = [0.0f32, 40.0];
+    /// let mut g = [2.0f32, 2.0];
+    /// HostRunner::new().backward_inplace(Exact, &x, &mut g)?;
+    /// assert_eq!(g, [1.0, 2.0]); // GELU'(0) = 1/2, GELU'(40) = 1
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn backward_inplace<T: GeluFloat>(
         &self,
         approx: Approximation,
@@ -523,16 +658,40 @@ impl HostRunner {
 }
 
 /// `y = GELU(x)` with the default [`HostRunner`].
+///
+/// ```
+/// use gelu_cuda::{host, Approximation::Tanh};
+/// let mut y = [0.0f32; 2];
+/// host::forward(Tanh, &[0.0f32, -100.0], &mut y)?;
+/// assert_eq!(y, [0.0, 0.0]); // GELU(-100) is -0 to every precision
+/// # Ok::<(), gelu_cuda::GeluError>(())
+/// ```
 pub fn forward<T: GeluFloat>(approx: Approximation, x: &[T], y: &mut [T]) -> Result<(), GeluError> {
     HostRunner::new().forward(approx, x, y)
 }
 
 /// `x = GELU(x)` with the default [`HostRunner`].
+///
+/// ```
+/// use gelu_cuda::{host, Approximation::Exact};
+/// let mut v = [half::bf16::from_f32(f32::NAN)];
+/// host::forward_inplace(Exact, &mut v)?;
+/// assert!(v[0].is_nan());
+/// # Ok::<(), gelu_cuda::GeluError>(())
+/// ```
 pub fn forward_inplace<T: GeluFloat>(approx: Approximation, x: &mut [T]) -> Result<(), GeluError> {
     HostRunner::new().forward_inplace(approx, x)
 }
 
 /// `dx = dy * GELU'(x)` with the default [`HostRunner`].
+///
+/// ```
+/// use gelu_cuda::{host, Approximation::Exact};
+/// let mut dx = [0.0f32; 1];
+/// host::backward(Exact, &[0.0f32], &[4.0], &mut dx)?;
+/// assert_eq!(dx, [2.0]); // 4 GELU'(0)
+/// # Ok::<(), gelu_cuda::GeluError>(())
+/// ```
 pub fn backward<T: GeluFloat>(
     approx: Approximation,
     x: &[T],
@@ -543,6 +702,14 @@ pub fn backward<T: GeluFloat>(
 }
 
 /// `dy = dy * GELU'(x)` with the default [`HostRunner`].
+///
+/// ```
+/// use gelu_cuda::{host, Approximation::Sigmoid};
+/// let mut g = [3.0f32];
+/// host::backward_inplace(Sigmoid, &[f32::NEG_INFINITY], &mut g)?;
+/// assert_eq!(g, [0.0]);
+/// # Ok::<(), gelu_cuda::GeluError>(())
+/// ```
 pub fn backward_inplace<T: GeluFloat>(
     approx: Approximation,
     x: &[T],

@@ -11,6 +11,12 @@
 use std::ffi::CStr;
 
 /// Whether this build emits NVTX ranges (the `nvtx` feature).
+///
+/// ```
+/// if !gelu_cuda::nvtx::ENABLED {
+///     eprintln!("built without the nvtx feature: ranges are no-ops");
+/// }
+/// ```
 pub const ENABLED: bool = cfg!(feature = "nvtx");
 
 /// An NVTX range, open from `new` until dropped. NVTX ranges nest per thread, so a
@@ -25,6 +31,13 @@ pub struct Range(std::marker::PhantomData<*const ()>);
 
 impl Range {
     /// Opens a range named `name` on the calling thread.
+    ///
+    /// ```
+    /// {
+    ///     let _step = gelu_cuda::nvtx::Range::new(c"step 12");
+    ///     // ... the step's launches ...
+    /// } // closed here
+    /// ```
     pub fn new(name: &CStr) -> Self {
         #[cfg(feature = "nvtx")]
         // SAFETY: a NUL-terminated string that outlives the call.

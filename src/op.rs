@@ -27,6 +27,10 @@ pub enum Op {
 
 impl Op {
     /// Every op.
+    ///
+    /// ```
+    /// assert!(gelu_cuda::Op::ALL.contains(&gelu_cuda::Op::GegluBackward));
+    /// ```
     pub const ALL: [Op; 6] = [
         Self::Forward,
         Self::Backward,
@@ -37,6 +41,10 @@ impl Op {
     ];
 
     /// Lower-case name with dashes, as the `gelu` command spells it.
+    ///
+    /// ```
+    /// assert_eq!(gelu_cuda::Op::BiasBackward.name(), "bias-backward");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Self::Forward => "forward",
@@ -86,6 +94,12 @@ impl Op {
     /// Elements moved per output element, counting every read and write the op
     /// must do: the bias forward writes `y` and the pre-activation, GeGLU reads two
     /// inputs per output; the bias vector and the partial sums are negligible.
+    ///
+    /// ```
+    /// use gelu_cuda::Op;
+    /// assert_eq!(Op::Forward.elements_moved(), 2); // read x, write y
+    /// assert_eq!(Op::GegluBackward.elements_moved(), 5); // a, g, dout in; da, dg out
+    /// ```
     pub fn elements_moved(self) -> usize {
         match self {
             Self::Forward => 2,

@@ -21,6 +21,12 @@
 use crate::{Approximation, DType};
 
 /// Bound on the relative error of [`forward`] and of [`derivative`] away from its root.
+///
+/// ```
+/// use gelu_cuda::reference::RELATIVE_ERROR_BOUND;
+/// // Far below half an fp32 ulp (2^-24): rounding the reference is rarely in doubt.
+/// assert!(RELATIVE_ERROR_BOUND < 2f64.powi(-35));
+/// ```
 pub const RELATIVE_ERROR_BOUND: f64 = 1.0 / (1u64 << 40) as f64;
 
 const FRAC_1_SQRT_2_LO: f64 = -4.833646656726457e-17;
@@ -83,6 +89,14 @@ fn sigmoid_pair(v: f64) -> (f64, f64) {
 }
 
 /// GELU(x) under the given approximation.
+///
+/// ```
+/// use gelu_cuda::{reference, Approximation};
+/// assert_eq!(reference::forward(Approximation::Exact, 0.0), 0.0);
+/// // Deep in the tail the value is tiny, not 0: x Phi(x) at -10 is about -7.6e-23.
+/// let y = reference::forward(Approximation::Exact, -10.0);
+/// assert!(y < 0.0 && y > -1e-22);
+/// ```
 pub fn forward(approx: Approximation, x: f64) -> f64 {
     if x.is_nan() {
         return x;
@@ -103,6 +117,13 @@ pub fn forward(approx: Approximation, x: f64) -> f64 {
 /// The two summands whose sum is GELU'(x): `Phi(x)` and `x phi(x)` (exact), or
 /// `sigma(v)` and `x v' sigma(v) (1 - sigma(v))` (tanh, sigmoid). Near the root of
 /// GELU' they cancel, and an error is judged against their size.
+///
+/// ```
+/// use gelu_cuda::{reference, Approximation::Exact};
+/// let [phi_cdf, x_pdf] = reference::derivative_summands(Exact, -0.75);
+/// assert!(phi_cdf > 0.2 && x_pdf < -0.2); // nearly cancelling
+/// assert!((phi_cdf + x_pdf).abs() < 1e-3);
+/// ```
 pub fn derivative_summands(approx: Approximation, x: f64) -> [f64; 2] {
     if x.abs() > 1e15 {
         // Saturated (and x v' would overflow): GELU' is 1 or 0 to f64 precision.
@@ -119,6 +140,12 @@ pub fn derivative_summands(approx: Approximation, x: f64) -> [f64; 2] {
 }
 
 /// GELU'(x) under the given approximation.
+///
+/// ```
+/// use gelu_cuda::{reference, Approximation::Sigmoid};
+/// assert_eq!(reference::derivative(Sigmoid, 0.0), 0.5);
+/// assert!(reference::derivative(Sigmoid, -2.0) < 0.0);
+/// ```
 pub fn derivative(approx: Approximation, x: f64) -> f64 {
     if x.is_nan() {
         return x;
@@ -128,6 +155,11 @@ pub fn derivative(approx: Approximation, x: f64) -> f64 {
 }
 
 /// `dy * GELU'(x)`, the backward of one element.
+///
+/// ```
+/// use gelu_cuda::{reference, Approximation::Tanh};
+/// assert_eq!(reference::backward(Tanh, 0.0, 3.0), 1.5);
+/// ```
 pub fn backward(approx: Approximation, x: f64, dy: f64) -> f64 {
     dy * derivative(approx, x)
 }
@@ -186,6 +218,13 @@ pub fn round_to(dtype: DType, value: f64) -> f64 {
 
 /// Like [`round_to`], but `None` when `value` lies within `relative_error * |value|`
 /// of a rounding boundary, where an error that small could change the result.
+///
+/// ```
+/// use gelu_cuda::{reference::round_checked, DType};
+/// assert_eq!(round_checked(DType::BF16, 1.0 + 1e-9, 1e-12), Some(1.0));
+/// // Within 1e-12 of a tie between two bf16 values: undecidable.
+/// assert_eq!(round_checked(DType::BF16, 1.0 + 1.0 / 256.0, 1e-12), None);
+/// ```
 pub fn round_checked(dtype: DType, value: f64, relative_error: f64) -> Option<f64> {
     if value.is_finite() && value != 0.0 {
         let s = ulp_of(dtype, value);

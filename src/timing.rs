@@ -30,10 +30,23 @@ use crate::error::check_alloc_len;
 use crate::{GeluError, GeluFloat};
 
 /// Bytes a pool spans at least.
+///
+/// ```
+/// // Four times the L2 of an H200 (60 MB): a window is cold when its turn comes.
+/// assert!(gelu_cuda::timing::POOL_BYTES >= 4 * 60_000_000);
+/// ```
 pub const POOL_BYTES: usize = 256 << 20;
 
 /// Windows of `n` elements spread over at least [`POOL_BYTES`] (or one window, where
 /// a window alone is larger), each starting on a 16-byte boundary.
+///
+/// ```
+/// let pool = gelu_cuda::timing::Pool::new(1000, 2)?; // 1000 fp16 elements a window
+/// let (a, b) = (pool.window(0), pool.window(1));
+/// assert_eq!((a.len(), b.start % 8), (1000, 0)); // 16-byte aligned starts
+/// assert!(pool.window(u64::MAX).end <= pool.len());
+/// # Ok::<(), gelu_cuda::GeluError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Pool {
     n: usize,
@@ -68,16 +81,33 @@ impl Pool {
     }
 
     /// Elements to allocate.
+    ///
+    /// ```
+    /// let pool = gelu_cuda::timing::Pool::new(1 << 20, 4)?;
+    /// assert!(pool.len() >= 1 << 20);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.stride * self.windows
     }
 
     /// Whether the pool is empty (never: it always holds one window).
+    ///
+    /// ```
+    /// assert!(!gelu_cuda::timing::Pool::new(0, 4)?.is_empty());
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         false
     }
 
     /// The `i`th window, cycling.
+    ///
+    /// ```
+    /// let pool = gelu_cuda::timing::Pool::new(1 << 24, 4)?; // 64 MiB a window
+    /// assert_eq!(pool.window(0), pool.window(pool.len() as u64 / (1 << 24))); // it cycles
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
     pub fn window(&self, i: u64) -> Range<usize> {
         let start = (i as usize % self.windows) * self.stride;
         start..start + self.n
@@ -85,6 +115,12 @@ impl Pool {
 }
 
 /// Deterministic values in [-6, 6], never zeros, for inputs to time on.
+///
+/// ```
+/// let v = gelu_cuda::timing::random_values::<f32>(1000, 7);
+/// assert!(v.iter().all(|&x| x != 0.0 && x.abs() <= 6.0));
+/// assert_eq!(v, gelu_cuda::timing::random_values::<f32>(1000, 7));
+/// ```
 pub fn random_values<T: GeluFloat>(len: usize, seed: u64) -> Vec<T> {
     let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     (0..len)
@@ -99,6 +135,11 @@ pub fn random_values<T: GeluFloat>(len: usize, seed: u64) -> Vec<T> {
 }
 
 /// Values drawn on the host for [`random_buffer`]; the rest of the buffer repeats them.
+///
+/// ```
+/// // 4 Mi values: 16 MB of fp32, far more than a warp's cache lines can reuse.
+/// assert_eq!(gelu_cuda::timing::RANDOM_BLOCK, 1 << 22);
+/// ```
 pub const RANDOM_BLOCK: usize = 1 << 22;
 
 /// A device buffer of `len` (at least 1) values from [`random_values`]: one block of
@@ -138,6 +179,18 @@ pub fn random_buffer<T: GeluFloat>(
 
 /// Milliseconds of device time `iters` calls of `launch(i)` take on `stream`,
 /// between two CUDA events (the host waits for the second).
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// let stream = gelu_cuda::cuda_context(0)?.new_stream()?;
+/// let x = gelu_cuda::timing::random_buffer::<f32>(&stream, 1 << 24, 1)?;
+/// let mut y = stream.alloc_zeros::<f32>(1 << 24)?;
+/// let ms = gelu_cuda::timing::time_ms(&stream, 10, |_| {
+///     gelu_cuda::forward(&stream, gelu_cuda::Approximation::Tanh, &x, &mut y).expect("launch");
+/// })?;
+/// println!("{:.3} ms a launch", ms / 10.0);
+/// # Ok(()) }
+/// ```
 pub fn time_ms(
     stream: &Arc<CudaStream>,
     iters: u64,
