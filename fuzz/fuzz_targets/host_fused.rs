@@ -152,6 +152,31 @@ fn outputs<T: GeluFloat>(
                 &mut db[o3..o3 + cols],
             )
             .unwrap();
+            // The same sums with db in f32: dx the same bits, and db the f32 sums
+            // rounded to the dtype.
+            let (mut dx32, mut db32) = (l.output(2, n), vec![f32::NAN; cols]);
+            r.bias_gelu_backward(
+                approx,
+                part(&pre, l.off[0], n),
+                part(&dy, l.off[1], n),
+                &mut dx32[o2..o2 + n],
+                &mut db32,
+            )
+            .unwrap();
+            assert!(
+                l.written(2, &dx32) == l.written(2, &dx),
+                "dx differs with db in f32"
+            );
+            for c in 0..cols {
+                let (rounded, got) = (T::from_f64_rounded(db32[c].into()), db[o3 + c]);
+                assert!(
+                    rounded.to_bits_u32() == got.to_bits_u32()
+                        || (rounded.to_f64().is_nan() && got.to_f64().is_nan()),
+                    "db[{c}] in f32 ({}) does not round to db ({})",
+                    db32[c],
+                    got.to_f64()
+                );
+            }
             vec![l.written(2, &dx), l.written(3, &db)]
         }
     }
