@@ -123,7 +123,8 @@ impl ErrorStats {
         }
     }
 
-    /// Merges another set's statistics into this one.
+    /// Merges another set's statistics into this one (of the same dtype: another's
+    /// ulps are merged as they are).
     ///
     /// ```
     /// use gelu_cuda::{accuracy::ErrorStats, DType};
@@ -134,7 +135,6 @@ impl ErrorStats {
     /// assert_eq!((a.count, a.max_ulp, a.worst_input), (2, 1.0, 2.0));
     /// ```
     pub fn merge(&mut self, other: &ErrorStats) {
-        debug_assert_eq!(self.dtype, other.dtype, "merging statistics of two dtypes");
         if other.max_ulp > self.max_ulp || self.worst_input.is_nan() {
             self.max_ulp = other.max_ulp;
             self.worst_input = other.worst_input;
@@ -182,8 +182,8 @@ impl ErrorStats {
 /// ```
 /// use gelu_cuda::accuracy::{derivative_root, judging_scale, ROOT_WINDOW};
 /// use gelu_cuda::{reference, Approximation::Exact};
-/// let x = derivative_root(Exact) + ROOT_WINDOW / 2.0; // inside: judged against more
-/// assert!(judging_scale(Exact, x, 1.0) >= reference::derivative(Exact, x).abs());
+/// let x = derivative_root(Exact) + 1e-6; // inside, near the root: judged against more
+/// assert!(judging_scale(Exact, x, 1.0) > 100.0 * reference::derivative(Exact, x).abs());
 /// let far = derivative_root(Exact) - 2.0 * ROOT_WINDOW; // outside: against itself
 /// assert_eq!(judging_scale(Exact, far, 1.0), reference::derivative(Exact, far).abs());
 /// ```
@@ -288,7 +288,7 @@ pub mod usual_formula {
     ///
     /// ```
     /// use gelu_cuda::{accuracy::usual_formula, Approximation::Tanh};
-    /// assert_eq!(usual_formula::forward(Tanh, -10.0), 0.0); // the exact value is about -8e-36
+    /// assert_eq!(usual_formula::forward(Tanh, -10.0), 0.0); // the exact value is about -1.2e-37
     /// ```
     pub fn forward(approx: Approximation, x: f32) -> f32 {
         match approx {

@@ -541,9 +541,10 @@ where
 /// [`bias_gelu_backward_workspace_len`] floats (see [`bias_gelu_backward_workspace`]).
 /// With zero rows, `dbias` is set to zeros (the sum of no rows).
 ///
-/// `dbias` is of the operands' type or of `f32` for any of them: with fp16/bf16
-/// activations and f32 master weights, an f32 bias gradient is the same f32 sums
-/// without their rounding to 8 or 11 bits, and needs no cast afterwards.
+/// `dbias` is of the operands' type or of `f32` (any of the three types works: the
+/// f32 sums rounded once to it): with fp16/bf16 activations and f32 master weights,
+/// an f32 bias gradient is the same f32 sums without their rounding to 8 or 11
+/// bits, and needs no cast afterwards.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), gelu_cuda::GeluError> {

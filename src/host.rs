@@ -574,7 +574,7 @@ impl HostRunner {
     /// use gelu_cuda::{host::HostRunner, Approximation::Exact};
     /// let mut y = [0.0f32; 2];
     /// HostRunner::new().forward(Exact, &[f32::NEG_INFINITY, f32::INFINITY], &mut y)?;
-    /// assert_eq!(y, [0.0, f32::INFINITY]); // -0 and +inf, never NaN
+    /// assert_eq!(y.map(f32::to_bits), [(-0.0f32).to_bits(), f32::INFINITY.to_bits()]); // never NaN
     /// assert!(HostRunner::new().forward(Exact, &[1.0f32], &mut y).is_err()); // lengths differ
     /// # Ok::<(), gelu_cuda::GeluError>(())
     /// ```
@@ -663,7 +663,7 @@ impl HostRunner {
 /// use gelu_cuda::{host, Approximation::Tanh};
 /// let mut y = [0.0f32; 2];
 /// host::forward(Tanh, &[0.0f32, -100.0], &mut y)?;
-/// assert_eq!(y, [0.0, 0.0]); // GELU(-100) is -0 to every precision
+/// assert_eq!(y.map(f32::to_bits), [0, (-0.0f32).to_bits()]); // GELU(-100) rounds to -0
 /// # Ok::<(), gelu_cuda::GeluError>(())
 /// ```
 pub fn forward<T: GeluFloat>(approx: Approximation, x: &[T], y: &mut [T]) -> Result<(), GeluError> {

@@ -522,6 +522,14 @@ pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
                     let (dxb32, dbb32) = r.bias_backward::<T, f32>(approx, &pre, &dy, cols, off);
                     let db32 = region(&dbb32, off, &what);
                     assert!(same_bits(&dxb32, &dxb), "{what}: dx differs with db in f32");
+                    let (_, again) = r.bias_backward::<T, f32>(approx, &pre, &dy, cols, off);
+                    let (_, elsewhere) =
+                        other.bias_backward::<T, f32>(approx, &pre, &dy, cols, off);
+                    assert!(
+                        same_bits(&again, &dbb32) && same_bits(&elsewhere, &dbb32),
+                        "{what}: db in f32 differs on a second run or on {}",
+                        other.name()
+                    );
                     for (c, &(sum, abs)) in exact.iter().enumerate() {
                         assert_db_within::<f32>(&what, (rows, cols), c, db32[c].into(), sum, abs);
                         assert!(
