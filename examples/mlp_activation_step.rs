@@ -37,11 +37,11 @@ fn on_gpu(x: &[bf16], b: &[bf16], dy: &[bf16]) -> Result<Outputs, GeluError> {
     let (xd, bd, dyd) = (s.clone_htod(x)?, s.clone_htod(b)?, s.clone_htod(dy)?);
     let mut y = s.alloc_zeros::<bf16>(x.len())?;
     let mut pre = s.alloc_zeros::<bf16>(x.len())?;
-    gelu_cuda::bias_gelu_forward_aux(&s, APPROX, &xd, &bd, &mut y, &mut pre)?;
+    gelu_cuda::bias_gelu_forward_aux(&s, APPROX, &xd, &bd, &mut y, &mut pre, COLS)?;
     let mut dx = s.alloc_zeros::<bf16>(x.len())?;
     let mut db = s.alloc_zeros::<f32>(COLS)?;
     let mut ws = gelu_cuda::bias_gelu_backward_workspace(&s, ROWS, COLS)?;
-    gelu_cuda::bias_gelu_backward(&s, APPROX, &pre, &dyd, &mut dx, &mut db, &mut ws)?;
+    gelu_cuda::bias_gelu_backward(&s, APPROX, &pre, &dyd, &mut dx, &mut db, &mut ws, COLS)?;
     Ok(Outputs {
         y: s.clone_dtoh(&y)?,
         pre: s.clone_dtoh(&pre)?,
@@ -59,8 +59,8 @@ fn on_host(x: &[bf16], b: &[bf16], dy: &[bf16]) -> Result<Outputs, GeluError> {
         vec![bf16::ZERO; x.len()],
     );
     let mut db = vec![0.0f32; COLS];
-    r.bias_gelu_forward_aux(APPROX, x, b, &mut y, &mut pre)?;
-    r.bias_gelu_backward(APPROX, &pre, dy, &mut dx, &mut db)?;
+    r.bias_gelu_forward_aux(APPROX, x, b, &mut y, &mut pre, COLS)?;
+    r.bias_gelu_backward(APPROX, &pre, dy, &mut dx, &mut db, COLS)?;
     Ok(Outputs { y, pre, dx, db })
 }
 

@@ -33,11 +33,8 @@ pub enum GeluError {
         operand: &'static str,
         /// Its length.
         len: usize,
-        /// The row length asked for.
+        /// The row length given.
         cols: usize,
-        /// Where the row length came from: `"bias"` or `"dbias"` (the bias ops take
-        /// it from the bias's length), or `"cols"` (given).
-        cols_from: &'static str,
     },
     /// GeGLU splits the last dimension into two halves: it must be even.
     OddLastDimension {
@@ -92,21 +89,10 @@ impl std::fmt::Display for GeluError {
                 f,
                 "length mismatch: `{operand}` has {actual} elements, expected {expected}"
             ),
-            Self::NotAMatrix {
-                operand,
-                len,
-                cols,
-                cols_from,
-            } => {
-                write!(
-                    f,
-                    "`{operand}` has {len} elements, not a whole number of rows of {cols}"
-                )?;
-                if *cols_from != "cols" {
-                    write!(f, " (the length of `{cols_from}`)")?;
-                }
-                Ok(())
-            }
+            Self::NotAMatrix { operand, len, cols } => write!(
+                f,
+                "`{operand}` has {len} elements, not a whole number of rows of {cols}"
+            ),
             Self::OddLastDimension { cols } => write!(
                 f,
                 "GeGLU needs an even last dimension to split in halves, got {cols}"
@@ -176,21 +162,14 @@ pub(crate) fn check_alloc_len<T>(len: usize) -> Result<(), GeluError> {
     }
 }
 
-/// The number of rows of a `len`-element buffer of rows of `cols` (taken from
-/// `cols_from`).
+/// The number of rows of a `len`-element buffer of rows of `cols`.
 pub(crate) fn matrix_rows(
     operand: &'static str,
     len: usize,
     cols: usize,
-    cols_from: &'static str,
 ) -> Result<usize, GeluError> {
     if cols == 0 || len % cols != 0 {
-        Err(GeluError::NotAMatrix {
-            operand,
-            len,
-            cols,
-            cols_from,
-        })
+        Err(GeluError::NotAMatrix { operand, len, cols })
     } else {
         Ok(len / cols)
     }

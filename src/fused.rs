@@ -1,7 +1,9 @@
 //! Fused training ops: bias + GELU, its backward with the bias gradient, and GeGLU.
 //!
 //! Shapes are row-major and contiguous: `x` of `rows * cols` elements, a bias of
-//! `cols`. Every op computes in f32 and rounds each output once to the storage type.
+//! `cols`, with `cols` given to every op (the buffers are flat; a bias or a width
+//! that does not fit the buffers is a typed error). Every op computes in f32 and
+//! rounds each output once to the storage type.
 //!
 //! - [`bias_gelu_forward`]: `y = GELU(s)`, `s = x + b` formed in f32.
 //!   [`bias_gelu_forward_aux`] also stores `pre = s` rounded to the storage type (what
@@ -37,13 +39,13 @@
 //! let b = s.clone_htod(&vec![0.1f32; cols])?;
 //! let mut y = s.alloc_zeros::<f32>(rows * cols)?;
 //! let mut pre = s.alloc_zeros::<f32>(rows * cols)?;
-//! gelu_cuda::bias_gelu_forward_aux(&s, Tanh, &x, &b, &mut y, &mut pre)?;
+//! gelu_cuda::bias_gelu_forward_aux(&s, Tanh, &x, &b, &mut y, &mut pre, cols)?;
 //!
 //! let dy = s.clone_htod(&vec![1.0f32; rows * cols])?;
 //! let mut dx = s.alloc_zeros::<f32>(rows * cols)?;
 //! let mut db = s.alloc_zeros::<f32>(cols)?;
 //! let mut ws = gelu_cuda::bias_gelu_backward_workspace(&s, rows, cols)?;
-//! gelu_cuda::bias_gelu_backward(&s, Tanh, &pre, &dy, &mut dx, &mut db, &mut ws)?;
+//! gelu_cuda::bias_gelu_backward(&s, Tanh, &pre, &dy, &mut dx, &mut db, &mut ws, cols)?;
 //! # Ok(()) }
 //! ```
 
@@ -243,9 +245,10 @@ pub(crate) fn plan_bias_forward(
     b: Operand,
     y: Operand,
     pre: Option<Operand>,
+    cols: usize,
 ) -> Result<RowsCall, GeluError> {
-    let cols = b.1;
-    let rows = matrix_rows("x", x.1, cols, "bias")?;
+    let rows = matrix_rows("x", x.1, cols)?;
+    check_len("bias", cols, b.1)?;
     check_len("y", x.1, y.1)?;
     if let Some(p) = pre {
         check_len("pre", x.1, p.1)?;
@@ -281,13 +284,13 @@ pub(crate) fn plan_bias_backward(
     dx: Operand,
     db: Operand,
     workspace: Operand,
-    elem: usize,
-    db_dtype: DType,
+    cols: usize,
+    (elem, db_dtype): (usize, DType),
 ) -> Result<[RowsCall; 4], GeluError> {
-    let cols = db.1;
-    let rows = matrix_rows("pre", pre.1, cols, "dbias")?;
+    let rows = matrix_rows("pre", pre.1, cols)?;
     check_len("dy", pre.1, dy.1)?;
     check_len("dx", pre.1, dx.1)?;
+    check_len("dbias", cols, db.1)?;
     let required = bias_gelu_backward_workspace_len(rows, cols);
     if workspace.1 < required {
         return Err(GeluError::WorkspaceTooSmall {
@@ -373,7 +376,7 @@ pub(crate) fn plan_geglu_forward(
     elem: usize,
 ) -> Result<RowsCall, GeluError> {
     let h = half_width(cols)?;
-    let rows = matrix_rows("x", x.1, cols, "cols")?;
+    let rows = matrix_rows("x", x.1, cols)?;
     check_len("out", rows * h, out.1)?;
     let mut a = args(rows, h);
     a.in_ = [ptr(x.0), ptr(x.0 + (h * elem) as u64), std::ptr::null()];
@@ -414,7 +417,7 @@ pub(crate) fn plan_geglu_backward(
     elem: usize,
 ) -> Result<RowsCall, GeluError> {
     let h = half_width(cols)?;
-    let rows = matrix_rows("x", x.1, cols, "cols")?;
+    let rows = matrix_rows("x", x.1, cols)?;
     check_len("dout", rows * h, dout.1)?;
     check_len("dx", x.1, dx.1)?;
     let half = (h * elem) as u64;
@@ -464,7 +467,8 @@ fn run<T: GeluFloat>(
     Ok(())
 }
 
-/// `y = GELU(x + b)`, x of `rows * cols` elements (cols = `bias.len()`).
+/// `y = GELU(x + b)`, `x` of `rows * cols` elements, `bias` of `cols` (given, so that
+/// a bias of another width is an error, not a broadcast over a different shape).
 ///
 /// ```no_run
 /// # fn main() -> Result<(), gelu_cuda::GeluError> {
@@ -474,7 +478,7 @@ fn run<T: GeluFloat>(
 /// let x = s.clone_htod(&vec![half::bf16::from_f32(0.5); rows * cols])?;
 /// let b = s.clone_htod(&vec![half::bf16::from_f32(-0.25); cols])?;
 /// let mut y = s.alloc_zeros::<half::bf16>(rows * cols)?;
-/// gelu_cuda::bias_gelu_forward(&s, Exact, &x, &b, &mut y)?;
+/// gelu_cuda::bias_gelu_forward(&s, Exact, &x, &b, &mut y, cols)?;
 /// # Ok(()) }
 /// ```
 pub fn bias_gelu_forward<T, X, B, Y>(
@@ -483,6 +487,7 @@ pub fn bias_gelu_forward<T, X, B, Y>(
     x: &X,
     bias: &B,
     y: &mut Y,
+    cols: usize,
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
@@ -493,12 +498,12 @@ where
     let (x, _gx) = input!(stream, "x", x);
     let (b, _gb) = input!(stream, "bias", bias);
     let (y, _gy) = output!(stream, "y", y);
-    let call = plan_bias_forward(x, b, y, None)?;
+    let call = plan_bias_forward(x, b, y, None, cols)?;
     run::<T>(stream, approx, &[call])
 }
 
 /// `y = GELU(x + b)` and `pre = x + b` (rounded to the storage type), for
-/// [`bias_gelu_backward`].
+/// [`bias_gelu_backward`]; shapes as in [`bias_gelu_forward`].
 ///
 /// ```no_run
 /// # fn main() -> Result<(), gelu_cuda::GeluError> {
@@ -508,7 +513,7 @@ where
 /// let x = s.clone_htod(&vec![0.5f32; rows * cols])?;
 /// let b = s.clone_htod(&vec![-0.25f32; cols])?;
 /// let (mut y, mut pre) = (s.alloc_zeros::<f32>(rows * cols)?, s.alloc_zeros::<f32>(rows * cols)?);
-/// gelu_cuda::bias_gelu_forward_aux(&s, Tanh, &x, &b, &mut y, &mut pre)?;
+/// gelu_cuda::bias_gelu_forward_aux(&s, Tanh, &x, &b, &mut y, &mut pre, cols)?;
 /// # Ok(()) }
 /// ```
 pub fn bias_gelu_forward_aux<T, X, B, Y, P>(
@@ -518,6 +523,7 @@ pub fn bias_gelu_forward_aux<T, X, B, Y, P>(
     bias: &B,
     y: &mut Y,
     pre: &mut P,
+    cols: usize,
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
@@ -530,11 +536,12 @@ where
     let (b, _gb) = input!(stream, "bias", bias);
     let (y, _gy) = output!(stream, "y", y);
     let (p, _gp) = output!(stream, "pre", pre);
-    let call = plan_bias_forward(x, b, y, Some(p))?;
+    let call = plan_bias_forward(x, b, y, Some(p), cols)?;
     run::<T>(stream, approx, &[call])
 }
 
-/// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (cols = `dbias.len()`), in the
+/// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (`pre`, `dy`, `dx` of `rows * cols`,
+/// `dbias` of `cols`), in the
 /// order of [`bias_gelu_backward_order`]: two to four launches on `stream` (the
 /// partial sums with `dx`, the leftover rows' sum where the rows fold, the group sums
 /// where there is more than one group, and `dbias`). `workspace` holds at least
@@ -557,9 +564,10 @@ where
 /// let mut dx = s.alloc_zeros::<bf16>(rows * cols)?;
 /// let mut db = s.alloc_zeros::<f32>(cols)?; // or bf16
 /// let mut ws = gelu_cuda::bias_gelu_backward_workspace(&s, rows, cols)?;
-/// gelu_cuda::bias_gelu_backward(&s, Exact, &pre, &dy, &mut dx, &mut db, &mut ws)?;
+/// gelu_cuda::bias_gelu_backward(&s, Exact, &pre, &dy, &mut dx, &mut db, &mut ws, cols)?;
 /// # Ok(()) }
 /// ```
+#[allow(clippy::too_many_arguments)]
 pub fn bias_gelu_backward<T, DB, P, D, G, B, W>(
     stream: &CudaStream,
     approx: Approximation,
@@ -568,6 +576,7 @@ pub fn bias_gelu_backward<T, DB, P, D, G, B, W>(
     dx: &mut G,
     dbias: &mut B,
     workspace: &mut W,
+    cols: usize,
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
@@ -583,7 +592,7 @@ where
     let (x, _gx) = output!(stream, "dx", dx);
     let (b, _gb) = output!(stream, "dbias", dbias);
     let (w, _gw) = output!(stream, "workspace", workspace);
-    let calls = plan_bias_backward(p, d, x, b, w, std::mem::size_of::<T>(), DB::DTYPE)?;
+    let calls = plan_bias_backward(p, d, x, b, w, cols, (std::mem::size_of::<T>(), DB::DTYPE))?;
     run::<T>(stream, approx, &calls)
 }
 

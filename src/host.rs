@@ -348,19 +348,21 @@ impl HostRunner {
         stats
     }
 
-    /// `y = GELU(x + b)`, `x` of `rows * bias.len()` elements (see [`crate::bias_gelu_forward`]).
+    /// `y = GELU(x + b)`, `x` of `rows * cols` elements, `bias` of `cols` (see
+    /// [`crate::bias_gelu_forward`]).
     ///
     /// ```
     /// use gelu_cuda::{host::HostRunner, reference, Approximation::Exact, DType};
     /// let (x, b) = ([0.5f32, -1.0, 2.0, 0.0], [0.25f32, 1.0]); // 2 rows of 2
     /// let mut y = [0.0f32; 4];
-    /// HostRunner::new().bias_gelu_forward(Exact, &x, &b, &mut y)?;
+    /// HostRunner::new().bias_gelu_forward(Exact, &x, &b, &mut y, 2)?;
     /// for i in 0..4 {
     ///     let exact = reference::forward(Exact, (x[i] + b[i % 2]) as f64);
     ///     assert!(reference::ulp_error(DType::F32, y[i] as f64, exact) <= 2.0);
     /// }
-    /// // A bias whose length does not divide x's is a typed error.
-    /// assert!(HostRunner::new().bias_gelu_forward(Exact, &x, &[0.0f32; 3], &mut y).is_err());
+    /// // A bias of another width is a typed error, even one that would divide x.
+    /// let one = [0.0f32; 1];
+    /// assert!(HostRunner::new().bias_gelu_forward(Exact, &x, &one, &mut y, 2).is_err());
     /// # Ok::<(), gelu_cuda::GeluError>(())
     /// ```
     pub fn bias_gelu_forward<T: GeluFloat>(
@@ -369,8 +371,9 @@ impl HostRunner {
         x: &[T],
         bias: &[T],
         y: &mut [T],
+        cols: usize,
     ) -> Result<(), GeluError> {
-        let call = fused::plan_bias_forward(operand(x), operand(bias), operand_mut(y), None)?;
+        let call = fused::plan_bias_forward(operand(x), operand(bias), operand_mut(y), None, cols)?;
         self.run_rows::<T>(approx, &call);
         Ok(())
     }
@@ -381,7 +384,7 @@ impl HostRunner {
     /// use gelu_cuda::{host::HostRunner, Approximation::Tanh};
     /// let (x, b) = ([0.5f32, -1.0, 2.0, 0.0], [0.25f32, 1.0]);
     /// let (mut y, mut pre) = ([0.0f32; 4], [0.0f32; 4]);
-    /// HostRunner::new().bias_gelu_forward_aux(Tanh, &x, &b, &mut y, &mut pre)?;
+    /// HostRunner::new().bias_gelu_forward_aux(Tanh, &x, &b, &mut y, &mut pre, 2)?;
     /// assert_eq!(pre, [0.75, 0.0, 2.25, 1.0]);
     /// # Ok::<(), gelu_cuda::GeluError>(())
     /// ```
@@ -392,20 +395,21 @@ impl HostRunner {
         bias: &[T],
         y: &mut [T],
         pre: &mut [T],
+        cols: usize,
     ) -> Result<(), GeluError> {
         let call = fused::plan_bias_forward(
             operand(x),
             operand(bias),
             operand_mut(y),
             Some(operand_mut(pre)),
+            cols,
         )?;
         self.run_rows::<T>(approx, &call);
         Ok(())
     }
 
     /// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` (see [`crate::bias_gelu_backward`]:
-    /// `dbias` of the operands' type or f32); the workspace is allocated here. `cols`
-    /// is `dbias.len()`.
+    /// `dbias` of the operands' type or f32); the workspace is allocated here.
     ///
     /// ```
     /// use gelu_cuda::{host::HostRunner, reference, Approximation::Exact, DType};
@@ -413,7 +417,7 @@ impl HostRunner {
     /// let pre: Vec<f32> = (0..rows * cols).map(|i| (i % 17) as f32 / 4.0 - 2.0).collect();
     /// let dy = vec![0.5f32; rows * cols];
     /// let (mut dx, mut db) = (vec![0.0f32; rows * cols], vec![0.0f32; cols]);
-    /// HostRunner::new().bias_gelu_backward(Exact, &pre, &dy, &mut dx, &mut db)?;
+    /// HostRunner::new().bias_gelu_backward(Exact, &pre, &dy, &mut dx, &mut db, cols)?;
     /// // db against the exact column sums of the exact dx, within the stated bound.
     /// let a = gelu_cuda::bias_gelu_backward_order(rows, cols).additions() as f64;
     /// for c in 0..cols {
@@ -432,9 +436,9 @@ impl HostRunner {
         dy: &[T],
         dx: &mut [T],
         dbias: &mut [DB],
+        cols: usize,
     ) -> Result<(), GeluError> {
-        let cols = dbias.len();
-        let rows = crate::error::matrix_rows("pre", pre.len(), cols, "dbias")?;
+        let rows = crate::error::matrix_rows("pre", pre.len(), cols)?;
         let mut workspace = vec![0.0f32; fused::bias_gelu_backward_workspace_len(rows, cols)];
         let calls = fused::plan_bias_backward(
             operand(pre),
@@ -442,8 +446,8 @@ impl HostRunner {
             operand_mut(dx),
             operand_mut(dbias),
             operand_mut(&mut workspace),
-            std::mem::size_of::<T>(),
-            DB::DTYPE,
+            cols,
+            (std::mem::size_of::<T>(), DB::DTYPE),
         )?;
         for call in &calls {
             self.run_rows::<T>(approx, call);

@@ -302,9 +302,20 @@ fn gpu_fused_bad_input() {
     let x = s.clone_htod(&[1.0f32; 12]).unwrap();
     let b = s.clone_htod(&[0.0f32; 5]).unwrap();
     let mut y = s.alloc_zeros::<f32>(12).unwrap();
-    let err = gelu_cuda::bias_gelu_forward(s, Approximation::Exact, &x, &b, &mut y).unwrap_err();
+    let err = gelu_cuda::bias_gelu_forward(s, Approximation::Exact, &x, &b, &mut y, 5).unwrap_err();
     assert!(
         matches!(err, GeluError::NotAMatrix { operand: "x", .. }),
+        "{err}"
+    );
+    let err = gelu_cuda::bias_gelu_forward(s, Approximation::Exact, &x, &b, &mut y, 4).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::LengthMismatch {
+                operand: "bias",
+                ..
+            }
+        ),
         "{err}"
     );
     let mut out = s.alloc_zeros::<f32>(6).unwrap();
@@ -327,6 +338,7 @@ fn gpu_fused_bad_input() {
         &mut dx,
         &mut db,
         &mut small,
+        4,
     )
     .unwrap_err();
     assert!(

@@ -104,8 +104,8 @@ fn gpu_graph_replays_match_direct_launches() {
             };
             gelu_cuda::forward(s, approx, &xd, y).unwrap();
             gelu_cuda::backward(s, approx, &xd, &dyd, dx).unwrap();
-            gelu_cuda::bias_gelu_forward_aux(s, approx, &xd, &bd, yb, pre).unwrap();
-            gelu_cuda::bias_gelu_backward(s, approx, &xd, &dyd, dxb, db, ws).unwrap();
+            gelu_cuda::bias_gelu_forward_aux(s, approx, &xd, &bd, yb, pre, cols).unwrap();
+            gelu_cuda::bias_gelu_backward(s, approx, &xd, &dyd, dxb, db, ws, cols).unwrap();
             gelu_cuda::geglu_forward(s, approx, &xd, g, cols).unwrap();
             gelu_cuda::geglu_backward(s, approx, &xd, &dyd.slice(0..rows * cols / 2), gdx, cols)
                 .unwrap();

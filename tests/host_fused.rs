@@ -78,7 +78,9 @@ fn shape_errors_are_typed() {
     let a = Approximation::Exact;
     let x = vec![1.0f32; 12];
     let mut y = vec![0.0f32; 12];
-    let err = r.bias_gelu_forward(a, &x, &[0.0; 5], &mut y).unwrap_err();
+    let err = r
+        .bias_gelu_forward(a, &x, &[0.0; 5], &mut y, 5)
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -86,29 +88,45 @@ fn shape_errors_are_typed() {
                 operand: "x",
                 len: 12,
                 cols: 5,
-                cols_from: "bias"
             }
         ),
         "{err}"
     );
     assert_eq!(
         err.to_string(),
-        "`x` has 12 elements, not a whole number of rows of 5 (the length of `bias`)"
+        "`x` has 12 elements, not a whole number of rows of 5"
     );
-    let err = r.bias_gelu_forward::<f32>(a, &x, &[], &mut y).unwrap_err();
+    let err = r
+        .bias_gelu_forward::<f32>(a, &x, &[], &mut y, 0)
+        .unwrap_err();
     assert!(
         matches!(err, GeluError::NotAMatrix { cols: 0, .. }),
         "{err}"
     );
+    // A bias of another width than the one given, even one that divides x.
     let err = r
-        .bias_gelu_forward(a, &x, &[0.0; 4], &mut y[..8])
+        .bias_gelu_forward(a, &x, &[0.0; 3], &mut y, 4)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::LengthMismatch {
+                operand: "bias",
+                expected: 4,
+                actual: 3
+            }
+        ),
+        "{err}"
+    );
+    let err = r
+        .bias_gelu_forward(a, &x, &[0.0; 4], &mut y[..8], 4)
         .unwrap_err();
     assert!(
         matches!(err, GeluError::LengthMismatch { operand: "y", .. }),
         "{err}"
     );
     let err = r
-        .bias_gelu_forward_aux(a, &x, &[0.0; 4], &mut y, &mut [0.0; 3])
+        .bias_gelu_forward_aux(a, &x, &[0.0; 4], &mut y, &mut [0.0; 3], 4)
         .unwrap_err();
     assert!(
         matches!(err, GeluError::LengthMismatch { operand: "pre", .. }),
@@ -116,7 +134,7 @@ fn shape_errors_are_typed() {
     );
     let mut dx = vec![0.0f32; 12];
     let err = r
-        .bias_gelu_backward(a, &x, &x[..8], &mut dx, &mut [0.0; 4])
+        .bias_gelu_backward(a, &x, &x[..8], &mut dx, &mut [0.0; 4], 4)
         .unwrap_err();
     assert!(
         matches!(err, GeluError::LengthMismatch { operand: "dy", .. }),
@@ -133,14 +151,20 @@ fn shape_errors_are_typed() {
         "`x` has 12 elements, not a whole number of rows of 8"
     );
     let err = r
-        .bias_gelu_backward(a, &x, &x, &mut dx, &mut [0.0; 5])
+        .bias_gelu_backward(a, &x, &x, &mut dx, &mut [0.0; 5], 5)
+        .unwrap_err();
+    assert!(
+        matches!(err, GeluError::NotAMatrix { operand: "pre", .. }),
+        "{err}"
+    );
+    let err = r
+        .bias_gelu_backward(a, &x, &x, &mut dx, &mut [0.0; 6], 4)
         .unwrap_err();
     assert!(
         matches!(
             err,
-            GeluError::NotAMatrix {
-                operand: "pre",
-                cols_from: "dbias",
+            GeluError::LengthMismatch {
+                operand: "dbias",
                 ..
             }
         ),
@@ -163,7 +187,7 @@ fn shape_errors_are_typed() {
     );
     // Zero rows: nothing to do, and the bias gradient of no rows is zero.
     let mut db = [7.0f32; 4];
-    r.bias_gelu_backward::<f32, f32>(a, &[], &[], &mut [], &mut db)
+    r.bias_gelu_backward::<f32, f32>(a, &[], &[], &mut [], &mut db, 4)
         .unwrap();
     assert_eq!(db, [0.0; 4]);
 }
@@ -206,7 +230,7 @@ fn bias_gradient_follows_the_stated_order() {
             vec![poison::<f32>(); cols],
         );
         HostRunner::new()
-            .bias_gelu_backward(Approximation::Exact, &pre, &dy, &mut dx, &mut db)
+            .bias_gelu_backward(Approximation::Exact, &pre, &dy, &mut dx, &mut db, cols)
             .unwrap();
         let unwritten = dx.iter().chain(&db).position(|&v| is_poison(v));
         assert_eq!(

@@ -70,7 +70,7 @@ fn million_launches_steady_memory() {
         for _ in 0..k {
             shared.forward(Approximation::Exact, &x, &mut y).unwrap();
             shared
-                .bias_gelu_backward(Approximation::Tanh, &x, &x, &mut y, &mut db)
+                .bias_gelu_backward(Approximation::Tanh, &x, &x, &mut y, &mut db, cols)
                 .unwrap();
         }
     };

@@ -85,6 +85,7 @@ fn outputs<T: GeluFloat>(
                 part(&b, l.off[1], cols),
                 &mut y[o2..o2 + n],
                 &mut pre[o3..o3 + n],
+                cols,
             )
             .unwrap();
             vec![l.written(2, &y), l.written(3, &pre)]
@@ -150,6 +151,7 @@ fn outputs<T: GeluFloat>(
                 part(&dy, l.off[1], n),
                 &mut dx[o2..o2 + n],
                 &mut db[o3..o3 + cols],
+                cols,
             )
             .unwrap();
             // The same sums with db in f32: dx the same bits, and db the f32 sums
@@ -161,6 +163,7 @@ fn outputs<T: GeluFloat>(
                 part(&dy, l.off[1], n),
                 &mut dx32[o2..o2 + n],
                 &mut db32,
+                cols,
             )
             .unwrap();
             assert!(

@@ -118,10 +118,17 @@ impl FusedRunner for super::host::Host {
         );
         let r: &HostRunner = &self.0;
         if aux {
-            r.bias_gelu_forward_aux(a, &xb[off..], &bb[off..], &mut y[off..], &mut pre[off..])
-                .unwrap();
+            r.bias_gelu_forward_aux(
+                a,
+                &xb[off..],
+                &bb[off..],
+                &mut y[off..],
+                &mut pre[off..],
+                b.len(),
+            )
+            .unwrap();
         } else {
-            r.bias_gelu_forward(a, &xb[off..], &bb[off..], &mut y[off..])
+            r.bias_gelu_forward(a, &xb[off..], &bb[off..], &mut y[off..], b.len())
                 .unwrap();
         }
         (y.to_vec(), pre.to_vec())
@@ -140,7 +147,14 @@ impl FusedRunner for super::host::Host {
             blank_aligned::<DB>(cols, off),
         );
         self.0
-            .bias_gelu_backward(a, &pb[off..], &db_[off..], &mut dx[off..], &mut db[off..])
+            .bias_gelu_backward(
+                a,
+                &pb[off..],
+                &db_[off..],
+                &mut dx[off..],
+                &mut db[off..],
+                cols,
+            )
             .unwrap();
         (dx.to_vec(), db.to_vec())
     }
@@ -246,10 +260,11 @@ impl FusedRunner for Device {
                     &bv,
                     &mut yv,
                     &mut pre.slice_mut(off..),
+                    b.len(),
                 )
                 .unwrap();
             } else {
-                gelu_cuda::bias_gelu_forward(s, a, &xv, &bv, &mut yv).unwrap();
+                gelu_cuda::bias_gelu_forward(s, a, &xv, &bv, &mut yv, b.len()).unwrap();
             }
         }
         (s.clone_dtoh(&y).unwrap(), s.clone_dtoh(&pre).unwrap())
@@ -276,6 +291,7 @@ impl FusedRunner for Device {
             &mut dx.slice_mut(off..),
             &mut db.slice_mut(off..),
             &mut ws,
+            cols,
         )
         .unwrap();
         (s.clone_dtoh(&dx).unwrap(), s.clone_dtoh(&db).unwrap())
@@ -734,10 +750,11 @@ impl PlacedRunner for HostRunner {
         let mut o: Vec<&mut [T]> = outs.iter_mut().map(|p| p.get_mut()).collect();
         match (op, &i[..], &mut o[..]) {
             (PlacedOp::BiasForwardAux, [x, b], [y, pre]) => {
-                self.bias_gelu_forward_aux(a, x, b, y, pre)
+                self.bias_gelu_forward_aux(a, x, b, y, pre, b.len())
             }
             (PlacedOp::BiasBackward, [pre, dy], [dx, db]) => {
-                self.bias_gelu_backward(a, pre, dy, dx, db)
+                let cols = db.len();
+                self.bias_gelu_backward(a, pre, dy, dx, db, cols)
             }
             (PlacedOp::GegluForward(cols), [x], [out]) => self.geglu_forward(a, x, out, cols),
             (PlacedOp::GegluBackward(cols), [x, d], [dx]) => self.geglu_backward(a, x, d, dx, cols),
@@ -784,13 +801,13 @@ impl PlacedRunner for Device {
                 .collect();
             match (op, &i[..], &mut o[..]) {
                 (PlacedOp::BiasForwardAux, [x, b], [y, pre]) => {
-                    gelu_cuda::bias_gelu_forward_aux(s, a, x, b, y, pre)
+                    gelu_cuda::bias_gelu_forward_aux(s, a, x, b, y, pre, b.len())
                 }
                 (PlacedOp::BiasBackward, [pre, dy], [dx, db]) => {
                     let cols = db.len();
                     let mut w =
                         gelu_cuda::bias_gelu_backward_workspace(s, pre.len() / cols, cols).unwrap();
-                    gelu_cuda::bias_gelu_backward(s, a, pre, dy, dx, db, &mut w)
+                    gelu_cuda::bias_gelu_backward(s, a, pre, dy, dx, db, &mut w, cols)
                 }
                 (PlacedOp::GegluForward(cols), [x], [out]) => {
                     gelu_cuda::geglu_forward(s, a, x, out, cols)

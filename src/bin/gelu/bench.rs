@@ -93,6 +93,7 @@ impl<T: GeluFloat> Buffers<T> {
                 &self.bias,
                 &mut self.out.slice_mut(s..s + m),
                 &mut self.aux.slice_mut(s..s + m),
+                cols,
             ),
             Op::BiasBackward => gelu_cuda::bias_gelu_backward(
                 stream,
@@ -102,6 +103,7 @@ impl<T: GeluFloat> Buffers<T> {
                 &mut self.out.slice_mut(s..s + m),
                 &mut self.db,
                 &mut self.ws,
+                cols,
             ),
             Op::GegluForward => gelu_cuda::geglu_forward(
                 stream,
