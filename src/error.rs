@@ -152,14 +152,19 @@ pub(crate) fn check_len(
     }
 }
 
-/// A device buffer of `len` elements of `T` must have a size in bytes that an
-/// `isize` counts (cudarc multiplies unchecked).
-pub(crate) fn check_alloc_len<T>(len: usize) -> Result<(), GeluError> {
-    if len > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+/// A device buffer of `len` elements of `elem_bytes` bytes must have a size in
+/// bytes that an `isize` counts (cudarc multiplies unchecked).
+pub(crate) fn check_alloc_bytes(len: usize, elem_bytes: usize) -> Result<(), GeluError> {
+    if len > isize::MAX as usize / elem_bytes.max(1) {
         Err(GeluError::TooLarge { len })
     } else {
         Ok(())
     }
+}
+
+/// [`check_alloc_bytes`] for elements of `T`.
+pub(crate) fn check_alloc_len<T>(len: usize) -> Result<(), GeluError> {
+    check_alloc_bytes(len, std::mem::size_of::<T>())
 }
 
 /// The number of rows of a `len`-element buffer of rows of `cols`.

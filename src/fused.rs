@@ -62,7 +62,8 @@ pub(crate) struct RowsCall {
     pub op: ffi::gelu_op,
     pub args: ffi::gelu_rows_args,
     pub items: u64,
-    /// The kernel of this dtype instead of the op's own (the f32 group sums).
+    /// The kernel of this dtype instead of the operands' (the bias gradient's
+    /// reductions: f32 group sums, and db in its own type).
     pub dtype: Option<DType>,
 }
 
@@ -74,6 +75,14 @@ impl RowsCall {
             args,
             items,
             dtype: None,
+        }
+    }
+
+    /// A launch of the bias gradient's reduction writing `dtype`.
+    fn dbias_reduce(args: ffi::gelu_rows_args, items: u64, dtype: DType) -> Self {
+        Self {
+            dtype: Some(dtype),
+            ..Self::new(ffi::gelu_op::GELU_OP_DBIAS_REDUCE, args, items)
         }
     }
 
@@ -345,18 +354,8 @@ pub(crate) fn plan_bias_backward(
             tail,
             (tail_sums * cols) as u64,
         ),
-        RowsCall {
-            op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
-            args: by_group,
-            items: (group_rows * cols) as u64,
-            dtype: Some(DType::F32),
-        },
-        RowsCall {
-            op: ffi::gelu_op::GELU_OP_DBIAS_REDUCE,
-            args: reduce,
-            items: cols as u64,
-            dtype: Some(db_dtype),
-        },
+        RowsCall::dbias_reduce(by_group, (group_rows * cols) as u64, DType::F32),
+        RowsCall::dbias_reduce(reduce, cols as u64, db_dtype),
     ])
 }
 

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use cudarc::driver::sys::CUevent_flags;
 use cudarc::driver::{CudaSlice, CudaStream};
 
-use crate::error::check_alloc_len;
+use crate::error::{check_alloc_bytes, check_alloc_len};
 use crate::{GeluError, GeluFloat};
 
 /// Bytes a pool spans at least.
@@ -66,17 +66,14 @@ impl Pool {
     /// ```
     pub fn new(n: usize, elem_bytes: usize) -> Result<Self, GeluError> {
         let elem_bytes = elem_bytes.max(1);
-        let too_large = GeluError::TooLarge { len: n };
-        let stride = n.checked_next_multiple_of(256).ok_or(too_large)?.max(256);
+        let stride = n
+            .checked_next_multiple_of(256)
+            .ok_or(GeluError::TooLarge { len: n })?
+            .max(256);
         let windows = POOL_BYTES
             .div_ceil(elem_bytes.saturating_mul(stride))
             .max(1);
-        let len = stride
-            .checked_mul(windows)
-            .ok_or(GeluError::TooLarge { len: n })?;
-        if len > isize::MAX as usize / elem_bytes {
-            return Err(GeluError::TooLarge { len });
-        }
+        check_alloc_bytes(stride.saturating_mul(windows), elem_bytes)?;
         Ok(Self { n, stride, windows })
     }
 
