@@ -6,9 +6,12 @@
 //! hit the L2. Throughput counts the bytes an op must move (`Op::elements_moved`).
 //!
 //! `GELU_BENCH_SIZES` (log2 of the element count, comma-separated; default
-//! 12,16,20,24,26,28) picks the sizes. Without a GPU the bench says so and exits.
+//! 12,16,20,24,26,28) picks the sizes. Without a GPU the bench says so and exits
+//! (with an error where `GELU_REQUIRE_GPU=1`).
 //!
 //! Run: cargo bench --bench gelu
+
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,12 +98,8 @@ fn bench_dtype<T: GeluFloat>(c: &mut Criterion, stream: &Arc<CudaStream>) {
 }
 
 fn benches(c: &mut Criterion) {
-    let ctx = match gelu_cuda::cuda_context(0) {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            eprintln!("gelu bench: skipped, no GPU ({e})");
-            return;
-        }
+    let Some(ctx) = common::gpu_or_skip("gelu bench") else {
+        return;
     };
     let stream = ctx.new_stream().expect("stream");
     eprintln!("gelu bench on {}", ctx.name().unwrap_or_default());

@@ -2,7 +2,8 @@
 //! same kernel (loaded here from `gelu_cuda::fatbin()`), same grid, same stream.
 //! Wall time of enqueueing 100 launches of a small tensor (few enough that the
 //! launch queue never fills, so the device's pace does not enter); the device work
-//! is drained outside the timed region. Without a GPU the bench says so and exits.
+//! is drained outside the timed region. Without a GPU the bench says so and exits
+//! (with an error where `GELU_REQUIRE_GPU=1`).
 //!
 //! Three rows: the safe API on buffers with cudarc's cross-stream event tracking
 //! (its default once a context has a second stream: each buffer access waits on and
@@ -11,6 +12,8 @@
 //! the last two; the first shows what the tracking costs.
 //!
 //! Run: cargo bench --bench launch
+
+mod common;
 
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
@@ -24,12 +27,8 @@ const N: usize = 4096;
 const CALLS: u64 = 100;
 
 fn launches(c: &mut Criterion) {
-    let ctx = match gelu_cuda::cuda_context(0) {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            eprintln!("launch bench: skipped, no GPU ({e})");
-            return;
-        }
+    let Some(ctx) = common::gpu_or_skip("launch bench") else {
+        return;
     };
     let stream = ctx.new_stream().expect("stream");
     let x = stream.clone_htod(&vec![0.5f32; N]).expect("upload");

@@ -4,13 +4,14 @@ device-to-device copy, PyTorch eager (F.gelu and its backward, approximate none 
 tanh; the fused ops as PyTorch's unfused sequences) and torch.compile of the same,
 at the same sizes and dtypes, on the same card.
 
-Usage: compare_pytorch.py GELU_BINARY OUTDIR [--sizes 12,14,...,28] [--ours BENCH.json]
+Usage: compare_pytorch.py GELU_BINARY OUTDIR [--sizes 24,12,...] [--ours BENCH.json]
        compare_pytorch.py --render OUTDIR/comparison.json OUTDIR
 
 With --ours, gelu-cuda's rows come from a `gelu bench --format json` run of the same
-session instead of a new one. Writes OUTDIR/comparison.json after each dtype and
-size (so a run stopped early keeps what it measured), then OUTDIR/comparison.md and, where
-matplotlib is installed, OUTDIR/comparison.png (GB/s against size, one line per
+session instead of a new one (a missing or empty file leaves PyTorch's rows alone).
+Measures size by size in the order given, and writes OUTDIR/comparison.json after
+each dtype and size (so a run stopped early keeps what it measured), then
+OUTDIR/comparison.md and, where matplotlib is installed, OUTDIR/comparison.png (GB/s against size, one line per
 implementation, the copy as the ceiling); --render writes those two from a JSON file.
 Timing: CUDA events around batches of launches, medians of 7 batches, inputs random
 (never zeros), buffers rotated over at least 256 MiB so the L2 does not serve them.
@@ -61,102 +62,98 @@ def time_us(fn, windows):
     return median([batch(iters) for _ in range(7)])
 
 
-def torch_rows(sizes, rows, flush):
-    for dname, tname in DTYPES.items():
-        dtype = getattr(torch, tname)
-        elem = torch.tensor([], dtype=dtype).element_size()
-        for log2 in sizes:
-            n = 1 << log2
-            windows = max(1, POOL_BYTES // (n * elem))
-            x = (torch.rand(windows, n, device="cuda", dtype=torch.float32) * 12 - 6).to(dtype)
-            dy = (torch.rand(windows, n, device="cuda", dtype=torch.float32) * 4 - 2).to(dtype)
-            out = torch.empty_like(x)
-            copy_us = time_us(lambda i: out[i].copy_(x[i]), windows)
-            rows.append(dict(impl="copy", dtype=dname, n=n, op="copy", approximation="-", median_us=copy_us,
-                             gbps=2 * n * elem / copy_us / 1e3))
-            for aname, approx in APPROX.items():
-                fwd = lambda t, a=approx: F.gelu(t, approximate=a)
-                bwd = lambda g, t, a=approx: torch.ops.aten.gelu_backward(g, t, approximate=a)
-                variants = [("pytorch-eager", fwd, bwd)]
-                try:
-                    variants.append(("torch-compile", torch.compile(fwd), torch.compile(bwd)))
-                except Exception as e:  # noqa: BLE001 - report and go on
-                    print(f"torch.compile unavailable: {e}", file=sys.stderr)
-                for impl, f, b in variants:
-                    try:
-                        us = time_us(lambda i: f(x[i]), windows)
-                        rows.append(dict(impl=impl, dtype=dname, n=n, op="forward", approximation=aname,
-                                         median_us=us, gbps=2 * n * elem / us / 1e3))
-                        us = time_us(lambda i: b(dy[i], x[i]), windows)
-                        rows.append(dict(impl=impl, dtype=dname, n=n, op="backward", approximation=aname,
-                                         median_us=us, gbps=3 * n * elem / us / 1e3))
-                    except Exception as e:  # noqa: BLE001 - torch.compile compiles lazily
-                        print(f"{impl} {dname} 2^{log2} {aname}: {e}", file=sys.stderr)
-            del x, dy, out
-            torch.cuda.empty_cache()
-            flush()
+def plain_rows(dname, log2, rows):
+    """F.gelu and its backward, eager and compiled, and the copy, at one dtype and size."""
+    dtype = getattr(torch, DTYPES[dname])
+    elem = torch.tensor([], dtype=dtype).element_size()
+    n = 1 << log2
+    windows = max(1, POOL_BYTES // (n * elem))
+    x = (torch.rand(windows, n, device="cuda", dtype=torch.float32) * 12 - 6).to(dtype)
+    dy = (torch.rand(windows, n, device="cuda", dtype=torch.float32) * 4 - 2).to(dtype)
+    out = torch.empty_like(x)
+    copy_us = time_us(lambda i: out[i].copy_(x[i]), windows)
+    rows.append(dict(impl="copy", dtype=dname, n=n, op="copy", approximation="-", median_us=copy_us,
+                     gbps=2 * n * elem / copy_us / 1e3))
+    for aname, approx in APPROX.items():
+        fwd = lambda t, a=approx: F.gelu(t, approximate=a)
+        bwd = lambda g, t, a=approx: torch.ops.aten.gelu_backward(g, t, approximate=a)
+        variants = [("pytorch-eager", fwd, bwd)]
+        try:
+            variants.append(("torch-compile", torch.compile(fwd), torch.compile(bwd)))
+        except Exception as e:  # noqa: BLE001 - report and go on
+            print(f"torch.compile unavailable: {e}", file=sys.stderr)
+        for impl, f, b in variants:
+            try:
+                us = time_us(lambda i: f(x[i]), windows)
+                rows.append(dict(impl=impl, dtype=dname, n=n, op="forward", approximation=aname,
+                                 median_us=us, gbps=2 * n * elem / us / 1e3))
+                us = time_us(lambda i: b(dy[i], x[i]), windows)
+                rows.append(dict(impl=impl, dtype=dname, n=n, op="backward", approximation=aname,
+                                 median_us=us, gbps=3 * n * elem / us / 1e3))
+            except Exception as e:  # noqa: BLE001 - torch.compile compiles lazily
+                print(f"{impl} {dname} 2^{log2} {aname}: {e}", file=sys.stderr)
 
 
 COLS = 4096  # the matrix ops' row length, as in `gelu bench`
 
 
-def fused_rows(sizes, rows, flush):
+def fused_rows(dname, log2, rows):
     """PyTorch's unfused sequences for the fused ops (eager), and torch.compile's
-    fusion of the same, timed like the plain ops. Bytes as gelu-cuda counts them."""
-    for dname, tname in DTYPES.items():
-        dtype = getattr(torch, tname)
-        elem = torch.tensor([], dtype=dtype).element_size()
-        for log2 in sizes:
-            n = 1 << log2
-            cols = min(COLS, n)
-            windows = max(1, POOL_BYTES // (2 * n * elem))
-            rnd = lambda *shape: (torch.rand(*shape, device="cuda") * 12 - 6).to(dtype)
-            x, x2 = rnd(windows, n // cols, cols), rnd(windows, n // cols, 2 * cols)
-            dy, b = rnd(windows, n // cols, cols), rnd(cols)
-            for aname, approx in APPROX.items():
-                def bias_fwd(i, a=approx):
-                    pre = x[i] + b
-                    return F.gelu(pre, approximate=a), pre
+    fusion of the same, at one dtype and size, timed like the plain ops. Bytes as
+    gelu-cuda counts them."""
+    dtype = getattr(torch, DTYPES[dname])
+    elem = torch.tensor([], dtype=dtype).element_size()
+    n = 1 << log2
+    cols = min(COLS, n)
+    windows = max(1, POOL_BYTES // (2 * n * elem))
+    rnd = lambda *shape: (torch.rand(*shape, device="cuda") * 12 - 6).to(dtype)
+    x, x2 = rnd(windows, n // cols, cols), rnd(windows, n // cols, 2 * cols)
+    dy, b = rnd(windows, n // cols, cols), rnd(cols)
+    for aname, approx in APPROX.items():
+        def bias_fwd(i, a=approx):
+            pre = x[i] + b
+            return F.gelu(pre, approximate=a), pre
 
-                def bias_bwd(i, a=approx):
-                    dx = torch.ops.aten.gelu_backward(dy[i], x[i], approximate=a)
-                    return dx, dx.sum(0)
+        def bias_bwd(i, a=approx):
+            dx = torch.ops.aten.gelu_backward(dy[i], x[i], approximate=a)
+            return dx, dx.sum(0)
 
-                def geglu_fwd(i, a=approx):
-                    u, g = x2[i].chunk(2, dim=-1)
-                    return F.gelu(u, approximate=a) * g
+        def geglu_fwd(i, a=approx):
+            u, g = x2[i].chunk(2, dim=-1)
+            return F.gelu(u, approximate=a) * g
 
-                def geglu_bwd(i, a=approx):
-                    u, g = x2[i].chunk(2, dim=-1)
-                    return torch.ops.aten.gelu_backward(dy[i] * g, u, approximate=a), dy[i] * F.gelu(u, approximate=a)
+        def geglu_bwd(i, a=approx):
+            u, g = x2[i].chunk(2, dim=-1)
+            return torch.ops.aten.gelu_backward(dy[i] * g, u, approximate=a), dy[i] * F.gelu(u, approximate=a)
 
-                for op, fn, moved in [("bias-forward", bias_fwd, 3), ("bias-backward", bias_bwd, 3),
-                                      ("geglu-forward", geglu_fwd, 3), ("geglu-backward", geglu_bwd, 5)]:
-                    variants = [("pytorch-eager", fn)]
-                    try:
-                        variants.append(("torch-compile", torch.compile(fn)))
-                    except Exception as e:  # noqa: BLE001
-                        print(f"torch.compile unavailable: {e}", file=sys.stderr)
-                    for impl, f in variants:
-                        try:
-                            us = time_us(f, windows)
-                            rows.append(dict(impl=impl, dtype=dname, n=n, op=op, approximation=aname, median_us=us,
-                                             gbps=moved * n * elem / us / 1e3))
-                        except Exception as e:  # noqa: BLE001 - torch.compile compiles lazily
-                            print(f"{impl} {op} {dname} 2^{log2} {aname}: {e}", file=sys.stderr)
-            del x, x2, dy, b
-            torch.cuda.empty_cache()
-            flush()
+        for op, fn, moved in [("bias-forward", bias_fwd, 3), ("bias-backward", bias_bwd, 3),
+                              ("geglu-forward", geglu_fwd, 3), ("geglu-backward", geglu_bwd, 5)]:
+            variants = [("pytorch-eager", fn)]
+            try:
+                variants.append(("torch-compile", torch.compile(fn)))
+            except Exception as e:  # noqa: BLE001
+                print(f"torch.compile unavailable: {e}", file=sys.stderr)
+            for impl, f in variants:
+                try:
+                    us = time_us(f, windows)
+                    rows.append(dict(impl=impl, dtype=dname, n=n, op=op, approximation=aname, median_us=us,
+                                     gbps=moved * n * elem / us / 1e3))
+                except Exception as e:  # noqa: BLE001 - torch.compile compiles lazily
+                    print(f"{impl} {op} {dname} 2^{log2} {aname}: {e}", file=sys.stderr)
 
 
 def ours(gelu, sizes, bench_json=None):
     if bench_json:
-        with open(bench_json) as fh:
-            text = fh.read()
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError:  # a bench stopped early: its rows end complete
-            doc = json.loads(text.rstrip() + "\n]}")
+            with open(bench_json) as fh:
+                text = fh.read()
+            try:
+                doc = json.loads(text)
+            except json.JSONDecodeError:  # a bench stopped early: its rows end complete
+                doc = json.loads(text.rstrip().rstrip(",") + "\n]}")
+        except (OSError, json.JSONDecodeError) as e:  # no bench rows: PyTorch's still count
+            print(f"no gelu-cuda rows from {bench_json}: {e}", file=sys.stderr)
+            return torch.cuda.get_device_name(), []
     else:
         ops = "forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward"
         out = subprocess.run([gelu, "bench", "--quiet", "--format", "json", "--op", ops, "--approx", "exact,tanh",
@@ -194,7 +191,8 @@ def render(doc, outdir):
     lines = [f"# GELU throughput on {card}", "",
              f"Driver {doc['driver']}, PyTorch {doc['torch']}, {doc['date']}. `{doc['command']}`", "",
              "| dtype | n | op | approx | impl | median us | GB/s | of copy |", "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
+    order = lambda r: (r["dtype"], r["n"], r["op"], r["approximation"], r["impl"])
+    for r in sorted(rows, key=order):
         if r["impl"] == "copy":
             continue
         c = copy.get((r["dtype"], r["n"]))
@@ -252,8 +250,14 @@ def main():
         write_json(outdir, stamp, rows)
 
     flush()
-    torch_rows(sizes, rows, flush)
-    fused_rows(sizes, rows, flush)
+    # Size by size in the order given (the most wanted first, should the run be cut
+    # short), every dtype, plain and fused ops together.
+    for log2 in sizes:
+        for dname in DTYPES:
+            plain_rows(dname, log2, rows)
+            fused_rows(dname, log2, rows)
+            torch.cuda.empty_cache()
+            flush()
     render(dict(stamp, rows=rows), outdir)
 
 
