@@ -6,7 +6,7 @@ mod common;
 use common::device::device;
 use common::host::Host;
 use common::*;
-use gelu_cuda::cudarc::driver::CudaContext;
+use gelu_cuda::cudarc::driver::{CudaContext, CudaSlice};
 use gelu_cuda::{Approximation, GeluError};
 use half::{bf16, f16};
 
@@ -91,8 +91,14 @@ fn gpu_matches_host_path() {
     // Any bit pattern (subnormals, NaN, infinities, |x| past the clamps), the usual
     // range, every 1021st float of the negative tail [-15, -0], and the special values;
     // dy as the other tests draw it, and every fourth past 2^24 (the scaled path).
+    // (Not the poison pattern, a NaN that the forward passes through unchanged.)
     let mut x32: Vec<f32> = (0..1_500_000)
-        .map(|_| f32::from_bits(rng.next_u64() as u32))
+        .map(|_| loop {
+            let x = f32::from_bits(rng.next_u64() as u32);
+            if !is_poison(x) {
+                break x;
+            }
+        })
         .collect();
     x32.extend((0..1_500_000).map(|_| (rng.unit() * 40.0 - 20.0) as f32));
     x32.extend(
@@ -191,8 +197,10 @@ fn half_agreement<T: gelu_cuda::GeluFloat>(d: &common::device::Device, host: &Ho
                 T::DTYPE,
                 x.len()
             );
+            // Rare: the functors' stated share of results not correctly rounded is
+            // 0.1%, and the GPU's approximate 2^x and 1/x move about that many.
             assert!(
-                differ <= x.len() / 100,
+                differ <= x.len() / 400,
                 "{approx} {:?} {what}: {differ} differences",
                 T::DTYPE
             );
@@ -249,6 +257,40 @@ fn gpu_bad_input_is_a_typed_error() {
     s.synchronize().unwrap();
 }
 
+/// The fp32 survey on the device (kernels and f64 reference both there, as `gelu
+/// accuracy --device cuda --f32 all` runs them) agrees with the host's: same counts
+/// and maximum errors; and inputs outside the 2^32 patterns are a typed error.
+#[test]
+fn gpu_survey_matches_the_host() {
+    use gelu_cuda::accuracy::{survey_f32, SurveyOn};
+    let Some(d) = device("gpu_survey_matches_the_host") else {
+        return;
+    };
+    for approx in Approximation::ALL {
+        for backward in [false, true] {
+            for usual in [false, true] {
+                for r in SURVEY_RANGES {
+                    let on_device = SurveyOn::Device(&d.stream);
+                    let got = survey_f32(on_device, approx, backward, usual, r.clone()).unwrap();
+                    let want =
+                        survey_f32(SurveyOn::Host, approx, backward, usual, r.clone()).unwrap();
+                    let what = format!("{approx} backward={backward} usual={usual} {r:x?}");
+                    survey_agrees(&what, &got, &want, usual);
+                }
+            }
+        }
+    }
+    let err = survey_f32(
+        SurveyOn::Device(&d.stream),
+        Approximation::Exact,
+        false,
+        false,
+        0..(1 << 32) + 1,
+    )
+    .unwrap_err();
+    assert!(matches!(err, GeluError::SurveyRange { .. }), "{err}");
+}
+
 #[test]
 fn gpu_fused_ops() {
     use common::fused::*;
@@ -265,6 +307,8 @@ fn gpu_fused_ops() {
     check_bias_forward::<f16, _>(&d, s);
     check_bias_forward::<bf16, _>(&d, s);
     check_bias_backward::<f32, _, _>(&d, &other, s);
+    // fp32's bias gradient is the host path's, bit for bit, on every shape.
+    check_bias_backward::<f32, _, _>(&d, &Host::default(), s);
     check_bias_backward::<f16, _, _>(&d, &other, s);
     check_bias_backward::<bf16, _, _>(&d, &other, s);
     check_geglu::<f32, _>(&d, s);
@@ -327,20 +371,16 @@ fn gpu_fused_bad_input() {
     let mut dx = s.alloc_zeros::<f32>(12).unwrap();
     let mut db = s.alloc_zeros::<f32>(4).unwrap();
     let mut small = s.alloc_zeros::<f32>(1).unwrap();
+    // The bias gradient of x as 3 rows of 4: its error.
+    let bias_backward_err = |dx: &mut CudaSlice<f32>,
+                             db: &mut CudaSlice<f32>,
+                             ws: &mut CudaSlice<f32>| {
+        gelu_cuda::bias_gelu_backward(s, Approximation::Exact, &x, &x, dx, db, ws, 4).unwrap_err()
+    };
     // Two rows read as one (4 columns are half a vector in fp16): two partial sums
     // of the one folded row, and the leftover row's sum, each of 4 floats.
     assert_eq!(gelu_cuda::bias_gelu_backward_workspace_len(3, 4), 12);
-    let err = gelu_cuda::bias_gelu_backward(
-        s,
-        Approximation::Exact,
-        &x,
-        &x,
-        &mut dx,
-        &mut db,
-        &mut small,
-        4,
-    )
-    .unwrap_err();
+    let err = bias_backward_err(&mut dx, &mut db, &mut small);
     assert!(
         matches!(
             err,
@@ -351,4 +391,67 @@ fn gpu_fused_bad_input() {
         ),
         "{err}"
     );
+    // A bias gradient of another width than the rows.
+    let mut ws = gelu_cuda::bias_gelu_backward_workspace(s, 3, 4).unwrap();
+    let mut db5 = s.alloc_zeros::<f32>(5).unwrap();
+    let err = bias_backward_err(&mut dx, &mut db5, &mut ws);
+    assert!(
+        matches!(
+            err,
+            GeluError::LengthMismatch {
+                operand: "dbias",
+                expected: 4,
+                actual: 5
+            }
+        ),
+        "{err}"
+    );
+    // A workspace no device can hold is an error, not an allocation attempt.
+    let err = gelu_cuda::bias_gelu_backward_workspace(s, usize::MAX, 2).unwrap_err();
+    assert!(matches!(err, GeluError::TooLarge { .. }), "{err}");
+    // Zero rows: only the last of the four launches has work, and it writes db = 0.
+    let mut db = s.clone_htod(&[7.0f32; 4]).unwrap();
+    let mut ws0 = gelu_cuda::bias_gelu_backward_workspace(s, 0, 4).unwrap();
+    let none = x.slice(0..0);
+    gelu_cuda::bias_gelu_backward(
+        s,
+        Approximation::Exact,
+        &none,
+        &none,
+        &mut dx.slice_mut(0..0),
+        &mut db,
+        &mut ws0,
+        4,
+    )
+    .unwrap();
+    assert_eq!(s.clone_dtoh(&db).unwrap(), [0.0; 4]);
+    // Fused operands of another context, inputs and outputs.
+    let other = CudaContext::new_non_primary(0, 0).expect("second context");
+    let foreign = other.default_stream().clone_htod(&[0.0f32; 12]).unwrap();
+    let err =
+        gelu_cuda::bias_gelu_forward(s, Approximation::Exact, &x, &foreign.slice(0..4), &mut y, 4)
+            .unwrap_err();
+    assert!(
+        matches!(err, GeluError::ContextMismatch { operand: "bias" }),
+        "{err}"
+    );
+    let mut foreign_out = other.default_stream().clone_htod(&[0.0f32; 6]).unwrap();
+    let err =
+        gelu_cuda::geglu_forward(s, Approximation::Exact, &x, &mut foreign_out, 4).unwrap_err();
+    assert!(
+        matches!(err, GeluError::ContextMismatch { operand: "out" }),
+        "{err}"
+    );
+    let mut foreign_ws = other.default_stream().clone_htod(&[0.0f32; 12]).unwrap();
+    let err = bias_backward_err(&mut dx, &mut db, &mut foreign_ws);
+    assert!(
+        matches!(
+            err,
+            GeluError::ContextMismatch {
+                operand: "workspace"
+            }
+        ),
+        "{err}"
+    );
+    s.synchronize().unwrap();
 }

@@ -8,7 +8,7 @@ mod common;
 use common::device::device;
 use common::host::Host;
 use common::*;
-use gelu_cuda::cudarc::driver::{sys, CudaSlice, CudaStream};
+use gelu_cuda::cudarc::driver::{sys, CudaContext, CudaSlice, CudaStream};
 use gelu_cuda::Approximation;
 use half::bf16;
 
@@ -70,74 +70,96 @@ fn capture<F: FnOnce(&CudaStream)>(
 }
 
 /// Every operation captured in a graph on a non-default stream and replayed: the
-/// replays match direct launches bit for bit.
+/// replays match direct launches bit for bit. On a context of its own whose kernels
+/// `load_kernels` loaded, captured before any direct launch (the documented way),
+/// on rows of whole vectors (row kernels, the bias gradient in three launches) and
+/// rows that are not (flat kernels, and its fourth launch for leftover rows), with
+/// the bias gradient in bf16 and in f32.
 #[test]
 fn gpu_graph_replays_match_direct_launches() {
-    let Some(d) = device("gpu_graph_replays_match_direct_launches") else {
+    let Some(_) = device("gpu_graph_replays_match_direct_launches") else {
         return;
     };
-    let stream = d.ctx.new_stream().unwrap();
+    let ctx = CudaContext::new_non_primary(0, 0).expect("a context of its own");
+    gelu_cuda::load_kernels(&ctx).unwrap();
+    let stream = ctx.new_stream().unwrap();
     let mut rng = Rng::new(seed("gpu_graph_replays_match_direct_launches"));
-    let (rows, cols) = (64, 1024);
-    let x: Vec<bf16> = (0..rows * cols)
-        .map(|_| bf16::from_f64(rng.unit() * 12.0 - 8.0))
-        .collect();
-    let dy: Vec<bf16> = (0..rows * cols)
-        .map(|_| bf16::from_f64(rng.unit() * 2.0 - 1.0))
-        .collect();
-    let b: Vec<bf16> = (0..cols)
-        .map(|_| bf16::from_f64(rng.unit() - 0.5))
-        .collect();
-    let xd = stream.clone_htod(&x).unwrap();
-    let dyd = stream.clone_htod(&dy).unwrap();
-    let bd = stream.clone_htod(&b).unwrap();
-    let mut ws = gelu_cuda::bias_gelu_backward_workspace(&stream, rows, cols).unwrap();
-    stream.synchronize().unwrap();
-    let fresh = |n: usize| stream.clone_htod(&vec![poison::<bf16>(); n]).unwrap();
-    // Each op writes into its own outputs, eight per approximation; run once
-    // directly and once through a graph.
-    type Outs = Vec<CudaSlice<bf16>>;
-    let run = |s: &CudaStream, o: &mut Outs, ws: &mut CudaSlice<f32>| {
-        for (approx, o) in Approximation::ALL.into_iter().zip(o.chunks_mut(8)) {
-            let [y, dx, pre, yb, dxb, db, g, gdx] = o else {
-                unreachable!()
-            };
-            gelu_cuda::forward(s, approx, &xd, y).unwrap();
-            gelu_cuda::backward(s, approx, &xd, &dyd, dx).unwrap();
-            gelu_cuda::bias_gelu_forward_aux(s, approx, &xd, &bd, yb, pre, cols).unwrap();
-            gelu_cuda::bias_gelu_backward(s, approx, &xd, &dyd, dxb, db, ws, cols).unwrap();
-            gelu_cuda::geglu_forward(s, approx, &xd, g, cols).unwrap();
-            gelu_cuda::geglu_backward(s, approx, &xd, &dyd.slice(0..rows * cols / 2), gdx, cols)
-                .unwrap();
+    for (rows, cols) in [(64, 1024), (66, 1030)] {
+        let order = gelu_cuda::bias_gelu_backward_order(rows, cols);
+        assert_eq!(order.tail_rows > 0, cols == 1030, "the shapes' launches");
+        let draw = |rng: &mut Rng, n: usize, lo: f64, width: f64| -> Vec<bf16> {
+            (0..n)
+                .map(|_| bf16::from_f64(lo + rng.unit() * width))
+                .collect()
+        };
+        let xd = stream
+            .clone_htod(&draw(&mut rng, rows * cols, -8.0, 12.0))
+            .unwrap();
+        let dyd = stream
+            .clone_htod(&draw(&mut rng, rows * cols, -1.0, 2.0))
+            .unwrap();
+        let bd = stream.clone_htod(&draw(&mut rng, cols, -0.5, 1.0)).unwrap();
+        let mut ws = gelu_cuda::bias_gelu_backward_workspace(&stream, rows, cols).unwrap();
+        // Each op writes into its own outputs, eight per approximation, and the bias
+        // gradient once more in f32.
+        type Outs = (Vec<CudaSlice<bf16>>, Vec<CudaSlice<f32>>);
+        let run = |s: &CudaStream, (o, db32): &mut Outs, ws: &mut CudaSlice<f32>| {
+            let per_approx = o.chunks_mut(8).zip(db32.iter_mut());
+            for (approx, (o, db32)) in Approximation::ALL.into_iter().zip(per_approx) {
+                let [y, dx, pre, yb, dxb, db, g, gdx] = o else {
+                    unreachable!()
+                };
+                gelu_cuda::forward(s, approx, &xd, y).unwrap();
+                gelu_cuda::backward(s, approx, &xd, &dyd, dx).unwrap();
+                gelu_cuda::bias_gelu_forward_aux(s, approx, &xd, &bd, yb, pre, cols).unwrap();
+                gelu_cuda::bias_gelu_backward(s, approx, &xd, &dyd, dxb, db, ws, cols).unwrap();
+                gelu_cuda::bias_gelu_backward(s, approx, &xd, &dyd, dxb, db32, ws, cols).unwrap();
+                gelu_cuda::geglu_forward(s, approx, &xd, g, cols).unwrap();
+                let half = dyd.slice(0..rows * cols / 2);
+                gelu_cuda::geglu_backward(s, approx, &xd, &half, gdx, cols).unwrap();
+            }
+        };
+        let n = rows * cols;
+        let sizes = [n, n, n, n, n, cols, n / 2, n];
+        let outs = || -> Outs {
+            let o = sizes.iter().cycle().take(24);
+            (
+                o.map(|&n| stream.clone_htod(&vec![poison::<bf16>(); n]).unwrap())
+                    .collect(),
+                (0..3)
+                    .map(|_| stream.clone_htod(&vec![poison::<f32>(); cols]).unwrap())
+                    .collect(),
+            )
+        };
+        let (mut replayed, mut direct) = (outs(), outs());
+        stream.synchronize().unwrap();
+        // cudarc's cross-stream event tracking records events, which a capture must not.
+        unsafe { ctx.disable_event_tracking() };
+        let graph = capture(&stream, |s| run(s, &mut replayed, &mut ws));
+        for _ in 0..3 {
+            graph.launch().unwrap();
         }
-    };
-    let sizes = [
-        rows * cols,
-        rows * cols,
-        rows * cols,
-        rows * cols,
-        rows * cols,
-        cols,
-        rows * cols / 2,
-        rows * cols,
-    ];
-    let outs = || -> Outs { sizes.iter().cycle().take(24).map(|&n| fresh(n)).collect() };
-    let mut direct = outs();
-    run(&stream, &mut direct, &mut ws);
-    let mut replayed = outs();
-    stream.synchronize().unwrap();
-    // cudarc's cross-stream event tracking records events, which a capture must not.
-    unsafe { d.ctx.disable_event_tracking() };
-    let graph = capture(&stream, |s| run(s, &mut replayed, &mut ws));
-    for _ in 0..3 {
-        graph.launch().unwrap();
-    }
-    stream.synchronize().unwrap();
-    unsafe { d.ctx.enable_event_tracking() };
-    for (k, (a, b)) in direct.iter().zip(&replayed).enumerate() {
-        let (a, b) = (stream.clone_dtoh(a).unwrap(), stream.clone_dtoh(b).unwrap());
-        assert!(!a.iter().any(|v| is_poison(*v)), "output {k} not written");
-        assert!(same_bits(&a, &b), "output {k} differs after replay");
+        stream.synchronize().unwrap();
+        unsafe { ctx.enable_event_tracking() };
+        run(&stream, &mut direct, &mut ws);
+        let what = format!("{rows}x{cols}");
+        let pairs = direct.0.iter().zip(&replayed.0);
+        for (k, (a, b)) in pairs.enumerate() {
+            let (a, b) = (stream.clone_dtoh(a).unwrap(), stream.clone_dtoh(b).unwrap());
+            assert!(
+                !a.iter().any(|v| is_poison(*v)),
+                "{what}: output {k} not written"
+            );
+            assert!(same_bits(&a, &b), "{what}: output {k} differs after replay");
+        }
+        for (k, (a, b)) in direct.1.iter().zip(&replayed.1).enumerate() {
+            let (a, b) = (stream.clone_dtoh(a).unwrap(), stream.clone_dtoh(b).unwrap());
+            assert!(
+                !a.iter().any(|v| is_poison(*v)),
+                "{what}: f32 db {k} not written"
+            );
+            assert!(same_bits(&a, &b), "{what}: f32 db {k} differs after replay");
+        }
     }
 }
 

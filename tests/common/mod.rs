@@ -675,3 +675,43 @@ pub fn check_lengths_and_offsets<T: GeluFloat, R: Runner>(r: &R, seed: u64, leng
         }
     }
 }
+
+/// Input ranges (fp32 bit patterns) for comparing fp32 surveys: 2^20 inputs each from
+/// [0.5, 0.5625), [-0.5625, -0.5), [-2.25, -2) and [-0.8125, -0.75] (the
+/// derivative's root, judged against its summands, and the exact forward's switch
+/// from series to tail); 2^16 around -13 (results near the subnormals); the largest
+/// negative values, -inf and the first NaNs.
+pub const SURVEY_RANGES: [std::ops::Range<u64>; 6] = [
+    0x3f00_0000..0x3f10_0000,
+    0xbf00_0000..0xbf10_0000,
+    0xc000_0000..0xc010_0000,
+    0xbf40_0000..0xbf50_0001,
+    0xc150_0000..0xc151_0000,
+    0xff7f_fff0..0xff80_0010,
+];
+
+/// Two fp32 surveys of the same inputs agree: the same counts, and where the
+/// results are our kernels' (not `usual`), the same maximum error and almost the same
+/// count of results not correctly rounded (the references, each within 2^-40
+/// relative, may judge a result at a rounding boundary differently). The usual
+/// formula goes through the platform's erff/expf/tanhf on a GPU and the libm crate's
+/// here: for it only the kinds must agree.
+pub fn survey_agrees(what: &str, got: &ErrorStats, want: &ErrorStats, usual: bool) {
+    assert_eq!(got.count, want.count, "{what}");
+    assert_eq!(got.wrong_kind, want.wrong_kind, "{what}");
+    if usual {
+        return;
+    }
+    assert!(
+        got.not_correctly_rounded
+            .abs_diff(want.not_correctly_rounded)
+            <= 2,
+        "{what}"
+    );
+    assert!(
+        (got.max_ulp - want.max_ulp).abs() <= 1e-6 * want.max_ulp.max(1.0),
+        "{what}: {} vs {}",
+        got.max_ulp,
+        want.max_ulp
+    );
+}
