@@ -102,6 +102,10 @@ fn benches(c: &mut Criterion) {
         return;
     };
     let stream = ctx.new_stream().expect("stream");
+    // Device time, not the host's: cudarc's per-buffer events off, as in `gelu
+    // bench` (`benches/launch.rs` measures them).
+    // SAFETY: every buffer here is used on `stream` alone, in order.
+    unsafe { ctx.disable_event_tracking() };
     eprintln!("gelu bench on {}", ctx.name().unwrap_or_default());
     bench_dtype::<f32>(c, &stream);
     bench_dtype::<f16>(c, &stream);

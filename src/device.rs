@@ -134,6 +134,12 @@ fn kernel_set(ctx: &Arc<CudaContext>) -> Result<Arc<KernelSet>, GeluError> {
 /// milliseconds out of a timed loop. The loaded kernels hold `ctx` alive for the
 /// rest of the process.
 ///
+/// A capture needs a stream other than the legacy default one, and a context with a
+/// second stream has cudarc's cross-stream event tracking on: every buffer access
+/// would wait on and record an event inside the capture. Turn it off around the
+/// capture (`CudaContext::disable_event_tracking`, unsafe: the program then orders
+/// its streams itself), as `tests/gpu_reliability.rs` does.
+///
 /// ```no_run
 /// # fn main() -> Result<(), gelu_cuda::GeluError> {
 /// let ctx = gelu_cuda::cuda_context(0)?;
@@ -273,6 +279,9 @@ pub(crate) fn survey_f32(
     count: u64,
     usual: bool,
 ) -> Result<Vec<ffi::gelu_survey_stats>, GeluError> {
+    // Before the first driver call: the function lookup and the occupancy query
+    // below act on the current context.
+    stream.context().bind_to_thread()?;
     let set = kernel_set(stream.context())?;
     // SAFETY: the ABI function returns a static string or NULL.
     let name = unsafe { ffi::gelu_kernel_name(op, approx.abi(), DType::F32.abi()) };
@@ -303,7 +312,6 @@ pub(crate) fn survey_f32(
         usual: usual as u32,
         stats: ptr as usize as *mut _,
     };
-    stream.context().bind_to_thread()?;
     // SAFETY: the kernel takes one gelu_survey_args by value; `stats` holds one entry
     // per thread of the grid launched here.
     unsafe {

@@ -3,12 +3,25 @@
 
 use std::sync::Arc;
 
-use gelu_cuda::cudarc::driver::{CudaSlice, CudaStream};
+use gelu_cuda::cudarc::driver::{CudaContext, CudaSlice, CudaStream};
 use gelu_cuda::timing::{median, random_buffer, random_values, time_ms, Pool};
 use gelu_cuda::{Approximation, DType, GeluError, GeluFloat, Op};
 use half::{bf16, f16};
 
 use crate::{Format, Progress};
+
+/// The one stream the bench and the profile run on, with cudarc's cross-stream event
+/// tracking off: with it, every launch also waits on and records an event per
+/// buffer, host work that at small sizes takes longer than the kernel, so the
+/// events around a batch would time the host. A program with one stream has it off
+/// too; `benches/launch.rs` measures what it adds per call.
+fn timing_stream(ctx: &Arc<CudaContext>) -> Result<Arc<CudaStream>, String> {
+    let stream = ctx.new_stream().map_err(drv)?;
+    // SAFETY: this process uses no other stream of `ctx`: every buffer is used on
+    // `stream` alone, in order.
+    unsafe { ctx.disable_event_tracking() };
+    Ok(stream)
+}
 
 /// Columns of the matrix ops (bias, GeGLU half width) by default: a typical hidden
 /// size.
@@ -265,7 +278,7 @@ pub fn bench(
     progress: &Progress,
 ) -> Result<(), String> {
     let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("bench needs a GPU: {e}"))?;
-    let stream = ctx.new_stream().map_err(drv)?;
+    let stream = timing_stream(&ctx)?;
     let mut printer = Printer::new(&ctx.name().unwrap_or_default(), format, sel.cols);
     let bar = progress.bar(
         (sel.sizes.len() * dtypes.len() * sel.ops.len() * sel.approxes.len()) as u64,
@@ -389,7 +402,7 @@ fn profile_dtype<T: GeluFloat>(
     iters: u64,
 ) -> Result<(), String> {
     let ctx = gelu_cuda::cuda_context(0).map_err(|e| format!("profile needs a GPU: {e}"))?;
-    let stream = ctx.new_stream().map_err(drv)?;
+    let stream = timing_stream(&ctx)?;
     let mut b = Buffers::<T>::new(&stream, n, COLS)?;
     let ranges = if gelu_cuda::nvtx::ENABLED {
         "NVTX range per launch"
