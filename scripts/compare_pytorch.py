@@ -142,18 +142,28 @@ def fused_rows(dname, log2, rows):
                     print(f"{impl} {op} {dname} 2^{log2} {aname}: {e}", file=sys.stderr)
 
 
+def read_bench_json(path):
+    """(card, rows) of a `gelu bench --format json` file, also of one stopped early
+    (its rows end complete); None where there is none, or nothing readable in it."""
+    try:
+        with open(path) as fh:
+            text = fh.read()
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            doc = json.loads(text.rstrip().rstrip(",") + "\n]}")
+        return doc.get("card", "?"), doc["rows"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def ours(gelu, sizes, bench_json=None):
     if bench_json:
-        try:
-            with open(bench_json) as fh:
-                text = fh.read()
-            try:
-                doc = json.loads(text)
-            except json.JSONDecodeError:  # a bench stopped early: its rows end complete
-                doc = json.loads(text.rstrip().rstrip(",") + "\n]}")
-        except (OSError, json.JSONDecodeError) as e:  # no bench rows: PyTorch's still count
-            print(f"no gelu-cuda rows from {bench_json}: {e}", file=sys.stderr)
+        bench = read_bench_json(bench_json)
+        if bench is None:  # no bench rows: PyTorch's still count
+            print(f"no gelu-cuda rows in {bench_json}", file=sys.stderr)
             return torch.cuda.get_device_name(), []
+        doc = dict(card=bench[0], rows=bench[1])
     else:
         ops = "forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward"
         out = subprocess.run([gelu, "bench", "--quiet", "--format", "json", "--op", ops, "--approx", "exact,tanh",

@@ -39,7 +39,7 @@ cargo test --release --all-features --no-run --message-format=json \
 cargo bench --all-features --no-run --message-format=json --bench launch | copy_artifacts
 cargo build --release --all-features --bin gelu --message-format=json | copy_artifacts
 strip --strip-debug "$bundle"/bin/*
-cp scripts/compare_pytorch.py "$bundle/"
+cp scripts/compare_pytorch.py scripts/summarize_results.py "$bundle/"
 
 cat >"$bundle/to" <<'TO'
 #!/usr/bin/env bash
@@ -177,7 +177,8 @@ cat >"$bundle/lease.sh" <<'LEASE'
 # The one command for a lent machine:   gpu-bundle/lease.sh OUTDIR SECONDS
 # Runs run.sh into OUTDIR/r within SECONDS (less than the lending tool's own limit,
 # so that this script, not the tool, stops it), then packs OUTDIR/r into
-# OUTDIR/all.tar.gz (the tool returns only a few files) and prints the summary.
+# OUTDIR/all.tar.gz (the tool returns only a few files) with summary.md (the speed
+# criteria judged, scripts/summarize_results.py), and prints the summary.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$1"
@@ -185,9 +186,13 @@ total="${2:-580}"
 mkdir -p "$out/r"
 GELU_CHECK_SECONDS=$((total - 30)) timeout -k 5 $((total - 15)) "$here/run.sh" "$out/r" >"$out/r/run-stdout.txt" 2>&1
 rc=$?
-echo "run.sh: rc=$rc" | tee "$out/r/rc.txt"
+echo "run.sh: rc=$rc" >"$out/r/rc.txt"
+# The criteria, judged from what came back (scripts/summarize_results.py).
+timeout 30 python3 "$here/summarize_results.py" "$out/r" >"$out/r/summary.md" 2>&1
 tar -C "$out" -czf "$out/all.tar.gz" r && rm -rf "$out/r"
 tar -xzOf "$out/all.tar.gz" r/summary.txt 2>/dev/null
+tar -xzOf "$out/all.tar.gz" r/summary.md 2>/dev/null | grep -E 'criteria|Missed|Noise|Furthest|^Traceback|Error'
+echo "run.sh: rc=$rc"
 exit "$rc"
 LEASE
 chmod +x "$bundle/run.sh" "$bundle/to" "$bundle/lease.sh"

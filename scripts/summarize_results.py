@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Summarises a GPU check's results folder (what gpu-bundle/run.sh writes) against
+the issues' speed criteria, as Markdown on stdout.
+
+Usage: summarize_results.py RESULTS_DIR   (e.g. the `r/` of a lease's all.tar.gz)
+
+Reads what is there, says what is not: summary.txt (card, steps), bench.json and
+bench-odd-cols.json (`gelu bench`), comparison.json (compare_pytorch.py), ab/*.csv
+(scripts/ab-bundle.sh builds) and ncu.csv (Nsight Compute). The criteria:
+- plain ops (forward, backward) at >= 95% of the same run's copy at 2^24 and up;
+- fused ops at >= 85% of copy at 2^24 and up;
+- PyTorch: plain ops at least as fast as eager and torch.compile at every size;
+  fused ops at least 1.5x eager's unfused sequence at 2^24 and up.
+"""
+import csv
+import json
+import os
+import sys
+
+from compare_pytorch import read_bench_json  # beside this script, here and in the bundle
+
+PLAIN = ("forward", "backward")
+FUSED = ("bias-forward", "bias-backward", "geglu-forward", "geglu-backward")
+DTYPES = ("f32", "f16", "bf16")
+APPROX = ("exact", "tanh", "sigmoid")
+
+
+def log2(n):
+    return int(n).bit_length() - 1
+
+
+def read_bench_csv(path):
+    with open(path) as fh:
+        return [r for r in csv.DictReader(fh) if r.get("of_copy")]
+
+
+def share_table(rows, sizes):
+    """Share of copy per (op, approximation), one column per (dtype, size)."""
+    by = {(r["op"], r["approximation"], r["dtype"], log2(r["n"])): r for r in rows}
+    cols = [(d, s) for d in DTYPES for s in sizes if any(k[2:] == (d, s) for k in by)]
+    out = ["| op | approx | " + " | ".join(f"{d} 2^{s}" for d, s in cols) + " |",
+           "|---|---|" + "---|" * len(cols)]
+    for op in PLAIN + FUSED:
+        for a in APPROX:
+            cells = []
+            for d, s in cols:
+                r = by.get((op, a, d, s))
+                cells.append(f"{float(r['median_us']):.1f} µs, {100 * float(r['of_copy']):.0f}%" if r else "-")
+            if any(c != "-" for c in cells):
+                out.append(f"| {op} | {a} | " + " | ".join(cells) + " |")
+    return out
+
+
+def copy_criteria(rows):
+    """(met, missed) of the share-of-copy criteria at 2^24 and up."""
+    met, missed = 0, []
+    for r in rows:
+        if log2(r["n"]) < 24:
+            continue
+        goal = 0.95 if r["op"] in PLAIN else 0.85
+        if float(r["of_copy"]) >= goal:
+            met += 1
+        else:
+            missed.append(r)
+    return met, missed
+
+
+def bench_section(d):
+    out = []
+    bench = read_bench_json(os.path.join(d, "bench.json"))
+    if not bench or not bench[1]:
+        return ["No rows in bench.json: `gelu bench` did not run or wrote nothing."]
+    card, rows = bench
+    sizes = sorted({log2(r["n"]) for r in rows})
+    out += [f"`gelu bench` on {card}: {len(rows)} rows, sizes 2^" + ", 2^".join(map(str, sizes)) + ".", ""]
+    out += share_table(rows, [s for s in sizes if s >= 24]) + [""]
+    met, missed = copy_criteria(rows)
+    out.append(f"Share-of-copy criteria at 2^24 and up (plain 95%, fused 85%): {met} rows met, "
+               f"{len(missed)} missed.")
+    worst = sorted(missed, key=lambda r: float(r["of_copy"]))[:10]
+    if worst:
+        out.append("Furthest: " + "; ".join(
+            f"{r['op']} {r['approximation']} {r['dtype']} 2^{log2(r['n'])} {100 * float(r['of_copy']):.0f}%"
+            for r in worst) + ".")
+    odd = read_bench_json(os.path.join(d, "bench-odd-cols.json"))
+    if odd:
+        odd_rows = odd[1]
+        base = {(r["op"], r["approximation"], r["dtype"], r["n"]): r for r in rows}
+        out += ["", "Fused ops on rows of 4098 (flat kernels) against 4096, time ratio:", "",
+                "| op | approx | dtype | n | 4098 / 4096 |", "|---|---|---|---|---|"]
+        for r in odd_rows:
+            b = base.get((r["op"], r["approximation"], r["dtype"], r["n"]))
+            if b:
+                ratio = float(r["median_us"]) / float(b["median_us"])
+                out.append(f"| {r['op']} | {r['approximation']} | {r['dtype']} | 2^{log2(r['n'])} | {ratio:.2f} |")
+    return out
+
+
+def pytorch_section(d):
+    path = os.path.join(d, "comparison.json")
+    if not os.path.exists(path):
+        return ["No comparison.json: the PyTorch comparison did not run."]
+    with open(path) as fh:
+        doc = json.load(fh)
+    rows = doc["rows"]
+    ours = {(r["dtype"], r["n"], r["op"], r["approximation"]): r["median_us"]
+            for r in rows if r["impl"] == "gelu-cuda"}
+    out = [f"PyTorch {doc.get('torch', '?')} on {doc.get('card', '?')}, driver {doc.get('driver', '?')}: "
+           "time of PyTorch over ours (above 1: we are faster).", "",
+           "| dtype | n | op | approx | eager | torch.compile |", "|---|---|---|---|---|---|"]
+    ratios = {}
+    for r in rows:
+        if r["impl"] in ("pytorch-eager", "torch-compile"):
+            key = (r["dtype"], r["n"], r["op"], r["approximation"])
+            if key in ours:
+                ratios.setdefault(key, {})[r["impl"]] = r["median_us"] / ours[key]
+    failures = []
+    for key in sorted(ratios, key=lambda k: (DTYPES.index(k[0]), k[1], k[2], k[3])):
+        dt, n, op, a = key
+        eager, comp = ratios[key].get("pytorch-eager"), ratios[key].get("torch-compile")
+        fmt = lambda v: f"{v:.2f}" if v is not None else "-"
+        out.append(f"| {dt} | 2^{log2(n)} | {op} | {a} | {fmt(eager)} | {fmt(comp)} |")
+        if op in PLAIN:
+            for name, v in (("eager", eager), ("torch.compile", comp)):
+                if v is not None and v < 1.0:
+                    failures.append(f"{op} {a} {dt} 2^{log2(n)} vs {name} {v:.2f}")
+        elif eager is not None and log2(n) >= 24 and eager < 1.5:
+            failures.append(f"{op} {a} {dt} 2^{log2(n)} vs eager {eager:.2f} (goal 1.5)")
+    missing = sorted({(k[0], log2(k[1])) for k in ours} - {(k[0], log2(k[1])) for k in ratios})
+    out += ["", f"PyTorch criteria: {len(ratios)} comparisons, {len(failures)} missed."]
+    if failures:
+        out.append("Missed: " + "; ".join(failures[:20]) + ("; ..." if len(failures) > 20 else "") + ".")
+    if missing:
+        out.append("Not compared (no PyTorch rows): " + ", ".join(f"{dt} 2^{s}" for dt, s in missing) + ".")
+    return out
+
+
+def ab_section(d):
+    ab = os.path.join(d, "ab")
+    if not os.path.isdir(ab):
+        return ["No ab/: the A/B builds did not run."]
+    runs = {f[3:-4]: read_bench_csv(os.path.join(ab, f))
+            for f in sorted(os.listdir(ab)) if f.startswith("ab-") and f.endswith(".csv")}
+    runs = {k: v for k, v in runs.items() if v}
+    if "shipped" not in runs:
+        return ["A/B: no rows from the shipped build."]
+    key = lambda r: (r["dtype"], int(r["n"]), r["op"], r["approximation"])
+    shipped = {key(r): float(r["of_copy"]) for r in runs["shipped"]}
+    again = {key(r): float(r["of_copy"]) for r in runs.get("shipped-again", [])}
+    base = {k: (v + again[k]) / 2 if k in again else v for k, v in shipped.items()}
+    noise = [abs(shipped[k] - again[k]) for k in shipped if k in again and log2(k[1]) >= 24]
+    variants = [v for v in runs if v not in ("shipped", "shipped-again")]
+    out = ["Each build's share of copy minus the shipped build's (mean of its two runs), in points, "
+           "at 2^24 and 2^26; mean over the kernels, then the range.", ""]
+    out.append("Noise (shipped against shipped-again): " + (
+        f"mean {100 * sum(noise) / len(noise):.1f}, at most {100 * max(noise):.1f} points." if noise else "no second run."))
+    out += ["", "| build | mean | min | max | kernels |", "|---|---|---|---|---|"]
+    for v in variants:
+        deltas = [100 * (float(r["of_copy"]) - base[key(r)]) for r in runs[v]
+                  if key(r) in base and log2(int(r["n"])) >= 24]
+        if deltas:
+            out.append(f"| {v} | {sum(deltas) / len(deltas):+.1f} | {min(deltas):+.1f} | {max(deltas):+.1f} | {len(deltas)} |")
+        else:
+            out.append(f"| {v} | - | - | - | 0 |")
+    summary = os.path.join(ab, "ab-summary.txt")
+    if os.path.exists(summary):
+        with open(summary) as fh:
+            out += ["", "```", fh.read().rstrip(), "```"]
+    return out
+
+
+def ncu_section(d):
+    path = os.path.join(d, "ncu.csv")
+    if not os.path.exists(path):
+        return ["No ncu.csv: Nsight Compute did not run."]
+    with open(path) as fh:  # ncu's own notes and the program's lines are not CSV rows
+        lines = [l for l in fh if l.startswith('"')]
+    metrics = {}  # by launch, in order: a kernel name can recur (the dbias reductions)
+    for r in csv.DictReader(lines):
+        metrics.setdefault((int(r["ID"]), r["Kernel Name"]), {})[r["Metric Name"]] = r["Metric Value"].replace(",", "")
+    out = ["| kernel | time µs | DRAM % of peak | achieved occupancy % |", "|---|---|---|---|"]
+    for (_, k), m in sorted(metrics.items()):
+        t = float(m.get("gpu__time_duration.sum", "nan")) / 1e3
+        out.append(f"| {k} | {t:.0f} | {m.get('dram__throughput.avg.pct_of_peak_sustained_elapsed', '-')} | "
+                   f"{m.get('sm__warps_active.avg.pct_of_peak_sustained_active', '-')} |")
+    return out
+
+
+def main():
+    d = sys.argv[1]
+    out = [f"# GPU check: {os.path.abspath(d)}", ""]
+    summary = os.path.join(d, "summary.txt")
+    if os.path.exists(summary):
+        with open(summary) as fh:
+            out += ["```", fh.read().rstrip(), "```"]
+    for title, section in (("Speed against copy", bench_section), ("Against PyTorch", pytorch_section),
+                           ("A/B builds", ab_section), ("Nsight Compute at 2^26", ncu_section)):
+        out += ["", f"## {title}", ""] + section(d)
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
