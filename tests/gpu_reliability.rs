@@ -142,24 +142,28 @@ fn gpu_graph_replays_match_direct_launches() {
         stream.synchronize().unwrap();
         unsafe { ctx.enable_event_tracking() };
         run(&stream, &mut direct, &mut ws);
-        let what = format!("{rows}x{cols}");
-        let pairs = direct.0.iter().zip(&replayed.0);
-        for (k, (a, b)) in pairs.enumerate() {
-            let (a, b) = (stream.clone_dtoh(a).unwrap(), stream.clone_dtoh(b).unwrap());
-            assert!(
-                !a.iter().any(|v| is_poison(*v)),
-                "{what}: output {k} not written"
-            );
-            assert!(same_bits(&a, &b), "{what}: output {k} differs after replay");
-        }
-        for (k, (a, b)) in direct.1.iter().zip(&replayed.1).enumerate() {
-            let (a, b) = (stream.clone_dtoh(a).unwrap(), stream.clone_dtoh(b).unwrap());
-            assert!(
-                !a.iter().any(|v| is_poison(*v)),
-                "{what}: f32 db {k} not written"
-            );
-            assert!(same_bits(&a, &b), "{what}: f32 db {k} differs after replay");
-        }
+        let output = format!("{rows}x{cols}: output");
+        replays_match(&stream, &output, &direct.0, &replayed.0);
+        replays_match(
+            &stream,
+            &format!("{rows}x{cols}: f32 db"),
+            &direct.1,
+            &replayed.1,
+        );
+    }
+}
+
+/// Each directly launched output was written, and its replayed twin has its bits.
+fn replays_match<T: gelu_cuda::GeluFloat>(
+    stream: &std::sync::Arc<CudaStream>,
+    what: &str,
+    direct: &[CudaSlice<T>],
+    replayed: &[CudaSlice<T>],
+) {
+    for (k, (a, b)) in direct.iter().zip(replayed).enumerate() {
+        let (a, b) = (stream.clone_dtoh(a).unwrap(), stream.clone_dtoh(b).unwrap());
+        assert!(!a.iter().any(|v| is_poison(*v)), "{what} {k} not written");
+        assert!(same_bits(&a, &b), "{what} {k} differs after replay");
     }
 }
 
