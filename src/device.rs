@@ -5,11 +5,11 @@
 use std::ffi::{c_void, CStr};
 use std::sync::{Arc, Mutex};
 
-use cudarc::driver::{result, sys, CudaContext, CudaFunction, CudaStream, DevicePtr, DevicePtrMut};
+use cudarc::driver::{result, sys, CudaContext, CudaFunction, CudaStream, DevicePtrMut};
 use cudarc::nvrtc::Ptx;
 
 use crate::error::check_len;
-use crate::{ffi, Approximation, DType, GeluError, GeluFloat};
+use crate::{ffi, Approximation, DType, DeviceBuffer, DeviceBufferMut, GeluError, GeluFloat};
 
 static FATBIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/gelu_kernels.fatbin"));
 
@@ -381,8 +381,8 @@ pub fn forward<T, X, Y>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    X: DevicePtr<T>,
-    Y: DevicePtrMut<T>,
+    X: DeviceBuffer<T>,
+    Y: DeviceBufferMut<T>,
 {
     let n = x.len();
     check_len("y", n, y.len())?;
@@ -419,7 +419,7 @@ pub fn forward_inplace<T, X>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    X: DevicePtrMut<T>,
+    X: DeviceBufferMut<T>,
 {
     let n = x.len();
     let ((x_ptr, _), _x_guard) = output!(stream, "x", x);
@@ -458,9 +458,9 @@ pub fn backward<T, X, D, G>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    X: DevicePtr<T>,
-    D: DevicePtr<T>,
-    G: DevicePtrMut<T>,
+    X: DeviceBuffer<T>,
+    D: DeviceBuffer<T>,
+    G: DeviceBufferMut<T>,
 {
     let n = x.len();
     check_len("dy", n, dy.len())?;
@@ -501,8 +501,8 @@ pub fn backward_inplace<T, X, G>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    X: DevicePtr<T>,
-    G: DevicePtrMut<T>,
+    X: DeviceBuffer<T>,
+    G: DeviceBufferMut<T>,
 {
     let n = x.len();
     check_len("dy", n, dy.len())?;

@@ -51,11 +51,11 @@
 
 use std::sync::Arc;
 
-use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
+use cudarc::driver::{CudaSlice, CudaStream};
 
 use crate::device::{input, launch_rows, output};
 use crate::error::{check_alloc_len, check_len, matrix_rows};
-use crate::{ffi, Approximation, DType, GeluError, GeluFloat};
+use crate::{ffi, Approximation, DType, DeviceBuffer, DeviceBufferMut, GeluError, GeluFloat};
 
 /// One launch of a row-structured kernel: the op, its operands, its work items.
 pub(crate) struct RowsCall {
@@ -490,9 +490,9 @@ pub fn bias_gelu_forward<T, X, B, Y>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    X: DevicePtr<T>,
-    B: DevicePtr<T>,
-    Y: DevicePtrMut<T>,
+    X: DeviceBuffer<T>,
+    B: DeviceBuffer<T>,
+    Y: DeviceBufferMut<T>,
 {
     let (x, _gx) = input!(stream, "x", x);
     let (b, _gb) = input!(stream, "bias", bias);
@@ -526,10 +526,10 @@ pub fn bias_gelu_forward_aux<T, X, B, Y, P>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    X: DevicePtr<T>,
-    B: DevicePtr<T>,
-    Y: DevicePtrMut<T>,
-    P: DevicePtrMut<T>,
+    X: DeviceBuffer<T>,
+    B: DeviceBuffer<T>,
+    Y: DeviceBufferMut<T>,
+    P: DeviceBufferMut<T>,
 {
     let (x, _gx) = input!(stream, "x", x);
     let (b, _gb) = input!(stream, "bias", bias);
@@ -579,12 +579,12 @@ pub fn bias_gelu_backward<T, DB, P, D, G, B, W>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    P: DevicePtr<T>,
-    D: DevicePtr<T>,
-    G: DevicePtrMut<T>,
+    P: DeviceBuffer<T>,
+    D: DeviceBuffer<T>,
+    G: DeviceBufferMut<T>,
     DB: GeluFloat,
-    B: DevicePtrMut<DB>,
-    W: DevicePtrMut<f32>,
+    B: DeviceBufferMut<DB>,
+    W: DeviceBufferMut<f32>,
 {
     let (p, _gp) = input!(stream, "pre", pre);
     let (d, _gd) = input!(stream, "dy", dy);
@@ -640,8 +640,8 @@ pub fn geglu_forward<T, X, O>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    X: DevicePtr<T>,
-    O: DevicePtrMut<T>,
+    X: DeviceBuffer<T>,
+    O: DeviceBufferMut<T>,
 {
     let (x, _gx) = input!(stream, "x", x);
     let (o, _go) = output!(stream, "out", out);
@@ -670,9 +670,9 @@ pub fn geglu_forward_split<T, A, G, O>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    A: DevicePtr<T>,
-    G: DevicePtr<T>,
-    O: DevicePtrMut<T>,
+    A: DeviceBuffer<T>,
+    G: DeviceBuffer<T>,
+    O: DeviceBufferMut<T>,
 {
     let (a, _ga) = input!(stream, "a", a);
     let (g, _gg) = input!(stream, "g", g);
@@ -705,9 +705,9 @@ pub fn geglu_backward<T, X, D, G>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    X: DevicePtr<T>,
-    D: DevicePtr<T>,
-    G: DevicePtrMut<T>,
+    X: DeviceBuffer<T>,
+    D: DeviceBuffer<T>,
+    G: DeviceBufferMut<T>,
 {
     let (x, _gx) = input!(stream, "x", x);
     let (d, _gd) = input!(stream, "dout", dout);
@@ -743,11 +743,11 @@ pub fn geglu_backward_split<T, A, G, D, DA, DG>(
 ) -> Result<(), GeluError>
 where
     T: GeluFloat,
-    A: DevicePtr<T>,
-    G: DevicePtr<T>,
-    D: DevicePtr<T>,
-    DA: DevicePtrMut<T>,
-    DG: DevicePtrMut<T>,
+    A: DeviceBuffer<T>,
+    G: DeviceBuffer<T>,
+    D: DeviceBuffer<T>,
+    DA: DeviceBufferMut<T>,
+    DG: DeviceBufferMut<T>,
 {
     let (a, _ga) = input!(stream, "a", a);
     let (g, _gg) = input!(stream, "g", g);

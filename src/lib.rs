@@ -58,6 +58,7 @@
 
 pub mod accuracy;
 mod approx;
+mod buffer;
 mod device;
 mod dtype;
 mod error;
@@ -71,6 +72,7 @@ pub mod reference;
 pub mod timing;
 
 pub use approx::Approximation;
+pub use buffer::{DeviceBuffer, DeviceBufferMut};
 pub use device::{
     backward, backward_inplace, cuda_context, driver_available, fatbin, forward, forward_inplace,
     kernel_loads, load_kernels,
