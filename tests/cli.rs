@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use common::{seed, Rng};
 use gelu_cuda::accuracy::stated_bound;
@@ -233,6 +233,7 @@ fn malformed_input_gives_one_line_and_no_file() {
                 &p("dy_other_shape.npy"),
             ]),
         ),
+        ("missing --input", eval(&["--op", "forward"])),
         (
             "backward without grad",
             eval(&["--op", "backward", "--input", &p("x.npy")]),
@@ -277,6 +278,37 @@ fn malformed_input_gives_one_line_and_no_file() {
         );
         assert!(!err.contains("panicked"), "{what}: {err}");
     }
+    // The line names what is missing (clap puts it on the lines after its first).
+    let (_, _, err) = gelu(
+        &eval(&["--op", "forward"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(err.contains("--input"), "{err:?}");
+}
+
+/// A reader that closes stdout early (`gelu ... | head -1`) ends the program
+/// quietly: exit status 0, nothing on stderr, no panic.
+#[test]
+fn closed_stdout_ends_quietly() {
+    let mut child = Command::new(GELU)
+        .args([
+            "accuracy", "--device", "cpu", "--dtype", "bf16", "--quiet", "--format", "csv",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the first row: the table comes after about a second of work.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && err.is_empty(),
+        "status {:?}, stderr {err:?}",
+        out.status
+    );
 }
 
 #[test]

@@ -259,17 +259,17 @@ pub fn print(rows: &[Row], format: Format, device: &str) {
                     )
                 })
                 .collect();
-            println!(
+            outln!(
                 "{{\"device\": \"{}\", \"rows\": [\n{}\n]}}",
                 device.replace('"', "'"),
                 items.join(",\n")
             );
         }
         Format::Csv => {
-            println!("dtype,approximation,op,impl,max_ulp,worst_input,count,not_correctly_rounded,undecidable,wrong_kind,mean_abs_error,mean_rel_error");
+            outln!("dtype,approximation,op,impl,max_ulp,worst_input,count,not_correctly_rounded,undecidable,wrong_kind,mean_abs_error,mean_rel_error");
             for r in rows {
                 for (name, s) in [("gelu-cuda", &r.ours), ("usual-formula", &r.usual)] {
-                    println!(
+                    outln!(
                         "{},{},{},{name},{},{},{},{},{},{},{},{}",
                         r.dtype,
                         r.approx,
@@ -287,11 +287,11 @@ pub fn print(rows: &[Row], format: Format, device: &str) {
             }
         }
         Format::Table => {
-            println!("GELU accuracy on {device}: maximum error in ulp (and where), share of correctly rounded");
-            println!("results, and results wrong in kind (NaN or infinite where the exact value is finite, or");
-            println!("the reverse); backward with dy = 1. The usual formula is 0.5 x (1 + erf(x/sqrt 2)) and");
-            println!("its tanh and sigmoid kin as PyTorch writes them, evaluated in f32 and rounded to the dtype.");
-            println!();
+            outln!("GELU accuracy on {device}: maximum error in ulp (and where), share of correctly rounded");
+            outln!("results, and results wrong in kind (NaN or infinite where the exact value is finite, or");
+            outln!("the reverse); backward with dy = 1. The usual formula is 0.5 x (1 + erf(x/sqrt 2)) and");
+            outln!("its tanh and sigmoid kin as PyTorch writes them, evaluated in f32 and rounded to the dtype.");
+            outln!();
             let cell = |s: &ErrorStats| {
                 let max = if s.max_ulp < 1e4 {
                     format!("{:.2}", s.max_ulp)
@@ -306,13 +306,15 @@ pub fn print(rows: &[Row], format: Format, device: &str) {
                 )
             };
             let head = format!("{:>8} {:>12} {:>9} {:>6}", "max ulp", "at x", "CR", "wrong");
-            println!("{:25}| {:^38} | {:^38}", "", "gelu-cuda", "usual formula");
-            println!(
+            outln!("{:25}| {:^38} | {:^38}", "", "gelu-cuda", "usual formula");
+            outln!(
                 "{:<5} {:<8} {:<9}| {head} | {head}",
-                "dtype", "approx", "op"
+                "dtype",
+                "approx",
+                "op"
             );
             for r in rows {
-                println!(
+                outln!(
                     "{:<5} {:<8} {:<9}| {} | {}",
                     r.dtype.name(),
                     r.approx.name(),

@@ -44,22 +44,32 @@ impl Backend {
         }
     }
 
-    /// GELU(x), or dy GELU'(x) when `dy` is given.
+    /// GELU(x), or dy GELU'(x) when `dy` is given, into an output poisoned first: an
+    /// element the kernel leaves unwritten is an error, not a result that could pass
+    /// (an input's own value is a right answer for many inputs).
     pub fn run<T: GeluFloat>(
         &self,
         approx: Approximation,
         x: &[T],
         dy: Option<&[T]>,
     ) -> Result<Vec<T>, String> {
+        // A NaN pattern no kernel writes: fp16/bf16 results carry the canonical NaN,
+        // fp32 arithmetic quiet ones (this is signalling), unless an operand has it.
+        let poison = T::from_bits_u32(if size_of::<T>() == 4 {
+            0x7fa5_a5a5
+        } else {
+            0x7fa5
+        });
         let err = |e: gelu_cuda::GeluError| e.to_string();
-        match self {
+        let out = match self {
             Backend::Host => {
-                let mut out = dy.unwrap_or(x).to_vec();
+                let mut out = vec![poison; x.len()];
                 match dy {
-                    None => host::forward_inplace(approx, &mut out).map_err(err)?,
-                    Some(_) => host::backward_inplace(approx, x, &mut out).map_err(err)?,
+                    None => host::forward(approx, x, &mut out),
+                    Some(dy) => host::backward(approx, x, dy, &mut out),
                 }
-                Ok(out)
+                .map_err(err)?;
+                out
             }
             Backend::Gpu { stream, .. } => {
                 if x.is_empty() {
@@ -67,15 +77,27 @@ impl Backend {
                 }
                 let drv = |e: gelu_cuda::cudarc::driver::DriverError| e.to_string();
                 let xd = stream.clone_htod(x).map_err(drv)?;
-                let mut out = stream.clone_htod(dy.unwrap_or(x)).map_err(drv)?;
+                let mut out = stream.clone_htod(&vec![poison; x.len()]).map_err(drv)?;
                 match dy {
-                    None => gelu_cuda::forward_inplace(stream, approx, &mut out).map_err(err)?,
-                    Some(_) => {
-                        gelu_cuda::backward_inplace(stream, approx, &xd, &mut out).map_err(err)?
+                    None => gelu_cuda::forward(stream, approx, &xd, &mut out).map_err(err)?,
+                    Some(dy) => {
+                        let dyd = stream.clone_htod(dy).map_err(drv)?;
+                        gelu_cuda::backward(stream, approx, &xd, &dyd, &mut out).map_err(err)?
                     }
                 }
-                stream.clone_dtoh(&out).map_err(drv)
+                stream.clone_dtoh(&out).map_err(drv)?
             }
+        };
+        let p = poison.to_bits_u32();
+        let holds = |v: &[T], i: usize| v[i].to_bits_u32() == p;
+        match (0..out.len())
+            .find(|&i| holds(&out, i) && !holds(x, i) && !dy.is_some_and(|d| holds(d, i)))
+        {
+            Some(i) => Err(format!(
+                "the kernel left element {i} of {} unwritten",
+                out.len()
+            )),
+            None => Ok(out),
         }
     }
 }

@@ -319,23 +319,28 @@ impl Printer {
 
     fn header(&self) {
         match self.format {
-            Format::Json => println!(
+            Format::Json => outln!(
                 "{{\"card\": \"{}\", \"rows\": [",
                 self.card.replace('"', "'")
             ),
-            Format::Csv => println!("{}", BenchRow::FIELDS.join(",")),
+            Format::Csv => outln!("{}", BenchRow::FIELDS.join(",")),
             Format::Table => {
-                println!("{}: median device time (CUDA events), GB/s counting the bytes each op must move,", self.card);
-                println!(
-                    "and the share of a device-to-device copy's GB/s measured in the same run;"
-                );
-                println!(
+                outln!("{}: median device time (CUDA events), GB/s counting the bytes each op must move,", self.card);
+                outln!("and the share of a device-to-device copy's GB/s measured in the same run;");
+                outln!(
                     "matrix ops {} columns wide (bias length, GeGLU half width)",
                     self.cols
                 );
-                println!(
+                outln!(
                     "{:<5} {:>6} {:<15} {:<8} {:>11} {:>9} {:>9} {:>8}",
-                    "dtype", "n", "op", "approx", "median us", "GB/s", "copy", "of copy"
+                    "dtype",
+                    "n",
+                    "op",
+                    "approx",
+                    "median us",
+                    "GB/s",
+                    "copy",
+                    "of copy"
                 );
             }
         }
@@ -359,7 +364,7 @@ impl Printer {
                         }
                     })
                     .collect();
-                println!(
+                outln!(
                     "{}  {{{}}}",
                     if self.rows == 0 { "" } else { "," },
                     fields.join(", ")
@@ -367,9 +372,9 @@ impl Printer {
             }
             Format::Csv => {
                 let values: Vec<String> = r.fields().into_iter().map(|f| f.1).collect();
-                println!("{}", values.join(","))
+                outln!("{}", values.join(","))
             }
-            Format::Table => println!(
+            Format::Table => outln!(
                 "{:<5} {:>6} {:<15} {:<8} {:>11.2} {:>9.1} {:>9.1} {:>7.1}%",
                 r.dtype.name(),
                 format!("2^{}", r.log2),
@@ -389,7 +394,7 @@ impl Printer {
             self.header();
         }
         if let Format::Json = self.format {
-            println!("]}}");
+            outln!("]}}");
         }
     }
 }
@@ -429,7 +434,7 @@ fn profile_dtype<T: GeluFloat>(
                 return Err(e.to_string());
             }
             let micros = ms * 1e3 / iters as f64;
-            println!(
+            outln!(
                 "{kernel}: {iters} launches of n = {n}, {micros:.2} us each on average ({ranges})"
             );
         }

@@ -4,6 +4,25 @@
 //! Every failure prints one line on stderr (`gelu: ...`) and exits non-zero,
 //! without leaving an output file behind.
 
+/// `println!` that never panics: a reader that closed stdout (`gelu ... | head`)
+/// ends the program quietly, any other write error with one line.
+macro_rules! outln {
+    () => { $crate::write_line(format_args!("")) };
+    ($($arg:tt)*) => { $crate::write_line(format_args!($($arg)*)) };
+}
+
+fn write_line(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("gelu: writing the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 mod accuracy;
 mod backend;
 mod bench;
@@ -318,14 +337,23 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // One line: clap's first, without its "error: " prefix.
+            // One line: clap's message up to its usage, without the "error: " prefix
+            // (a missing argument's name is on the lines after the first).
             let text = e.render().to_string();
-            let first = text
+            let message = text
                 .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            eprintln!("gelu: {first} (see gelu --help)");
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = message.trim_start_matches("error: ");
+            let message = if message.is_empty() {
+                "invalid arguments"
+            } else {
+                message
+            };
+            eprintln!("gelu: {message} (see gelu --help)");
             return ExitCode::from(2);
         }
     };
