@@ -1,5 +1,7 @@
-//! Device time of every kernel against a device-to-device copy of the same bytes,
-//! timed with CUDA events around batches of launches (criterion reports medians).
+//! Device time of every plain forward and backward kernel (every dtype and
+//! approximation) against a device-to-device copy of the same bytes, timed with CUDA
+//! events around batches of launches (criterion reports medians). The fused ops are
+//! timed by `gelu bench --op bias-forward,...`, with the same pools and events.
 //!
 //! Inputs are random, never zeros. Each launch works on a different window of a
 //! pool of at least 256 MiB (`gelu_cuda::timing`), so consecutive launches do not

@@ -18,10 +18,12 @@ pub enum GeluError {
     /// Two buffers that must have the same length do not.
     LengthMismatch {
         /// The operand whose length is wrong, by its parameter's name (`"y"`,
-        /// `"dy"`, `"dx"`, `"pre"`, `"g"`, `"out"`, `"dout"`, `"da"`, `"dg"`).
+        /// `"dy"`, `"dx"`, `"pre"`, `"g"`, `"out"`, `"dout"`, `"da"`, `"dg"`,
+        /// `"bias"`, `"dbias"`).
         operand: &'static str,
-        /// The length it must have: that of the op's first input, or for GeGLU's
-        /// halves and their gradients `rows * cols / 2`.
+        /// The length it must have: that of the op's first input, for GeGLU's
+        /// halves and their gradients `rows * cols / 2`, for a bias and its
+        /// gradient `cols`.
         expected: usize,
         /// Its length.
         actual: usize,

@@ -1,8 +1,9 @@
 //! Fused training ops: bias + GELU, its backward with the bias gradient, and GeGLU.
 //!
 //! Shapes are row-major and contiguous: `x` of `rows * cols` elements, a bias of
-//! `cols`, with `cols` given to every op (the buffers are flat; a bias or a width
-//! that does not fit the buffers is a typed error). Every op computes in f32 and
+//! `cols`, with `cols` given to every op but the `_split` GeGLU forms, whose two
+//! buffers are elementwise partners of any length (the buffers are flat; a bias or a
+//! width that does not fit the buffers is a typed error). Every op computes in f32 and
 //! rounds each output once to the storage type.
 //!
 //! - [`bias_gelu_forward`]: `y = GELU(s)`, `s = x + b` formed in f32.
@@ -543,7 +544,7 @@ where
 /// `dbias` of `cols`), in the
 /// order of [`bias_gelu_backward_order`]: two to four launches on `stream` (the
 /// partial sums with `dx`, the leftover rows' sum where the rows fold, the group sums
-/// where there is more than one group, and `dbias`). `workspace` holds at least
+/// where there is more than one group, and `dbias`), one on zero rows. `workspace` holds at least
 /// [`bias_gelu_backward_workspace_len`] floats (see [`bias_gelu_backward_workspace`]).
 /// With zero rows, `dbias` is set to zeros (the sum of no rows).
 ///

@@ -57,6 +57,15 @@ fn gpu_special_values() {
 }
 
 #[test]
+fn gpu_subnormal_halfway_ties() {
+    if let Some(d) = device("gpu_subnormal_halfway_ties") {
+        check_subnormal_halfway_ties::<f32, _>(&d);
+        check_subnormal_halfway_ties::<f16, _>(&d);
+        check_subnormal_halfway_ties::<bf16, _>(&d);
+    }
+}
+
+#[test]
 fn gpu_every_length_and_offset() {
     if let Some(d) = device("gpu_every_length_and_offset") {
         let s = seed("gpu_every_length_and_offset");

@@ -72,6 +72,14 @@ fn special_values() {
     check_special_values::<bf16, _>(&host);
 }
 
+#[test]
+fn subnormal_halfway_ties() {
+    let host = Host::default();
+    check_subnormal_halfway_ties::<f32, _>(&host);
+    check_subnormal_halfway_ties::<f16, _>(&host);
+    check_subnormal_halfway_ties::<bf16, _>(&host);
+}
+
 /// The survey kernel (f64 reference evaluated beside the kernel, the way the GPU
 /// runs `gelu accuracy --f32 all`) agrees with the Rust statistics of the same
 /// inputs: same counts, same maximum error.

@@ -81,15 +81,34 @@ fn ulp_helpers() {
         reference::ulp_error(DType::F16, 1.0, f64::NAN),
         f64::INFINITY
     );
-    // The half crate's own conversion agrees with round_to on every f16/bf16 midpoint.
-    for bits in 0..0x7c00u16 {
-        let lo = half::f16::from_bits(bits).to_f64();
-        let hi = half::f16::from_bits(bits + 1).to_f64();
-        let mid = (lo + hi) / 2.0;
-        assert_eq!(
-            half::f16::from_f64(mid).to_f64(),
-            reference::round_to(DType::F16, mid)
-        );
+    // Every midpoint between two finite positive f16 or bf16 values rounds to the
+    // one with the even bit pattern, and a quarter of their gap either side of it to
+    // the nearer one; the half crate's conversion agrees at the midpoints.
+    type Check = (DType, u16, fn(u16) -> f64, fn(f64) -> f64);
+    let checks: [Check; 2] = [
+        (
+            DType::F16,
+            0x7c00,
+            |b| half::f16::from_bits(b).to_f64(),
+            |v| half::f16::from_f64(v).to_f64(),
+        ),
+        (
+            DType::BF16,
+            0x7f80,
+            |b| half::bf16::from_bits(b).to_f64(),
+            |v| half::bf16::from_f64(v).to_f64(),
+        ),
+    ];
+    for (dtype, infinity, value, half_crate) in checks {
+        for bits in 0..infinity - 1 {
+            let (lo, hi) = (value(bits), value(bits + 1));
+            let (mid, quarter) = ((lo + hi) / 2.0, (hi - lo) / 4.0);
+            let even = if bits % 2 == 0 { lo } else { hi };
+            assert_eq!(reference::round_to(dtype, mid), even, "{dtype:?} {bits:#x}");
+            assert_eq!(half_crate(mid), even, "{dtype:?} {bits:#x}, half crate");
+            assert_eq!(reference::round_to(dtype, mid - quarter), lo);
+            assert_eq!(reference::round_to(dtype, mid + quarter), hi);
+        }
     }
 }
 

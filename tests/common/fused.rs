@@ -7,7 +7,7 @@ use gelu_cuda::{reference, Approximation, DType, GeluFloat};
 use gelu_cuda::cudarc::driver::CudaSlice;
 
 use super::device::Device;
-use super::{is_poison, poison, report, same_bits, Aligned, Rng};
+use super::{is_poison, poison, report, same_bits, Aligned, Rng, HALF_NOT_CORRECTLY_ROUNDED_SHARE};
 
 /// Where operands sit in their buffers: `off` elements of poison before each.
 pub type Buf<T> = Vec<T>;
@@ -420,7 +420,18 @@ fn bound<T: GeluFloat>(approx: Approximation, backward: bool, product: bool) -> 
     }
 }
 
-fn assert_within(label: &str, s: &ErrorStats, bound: f64) {
+/// The share of bias + GELU's fp16/bf16 results not correctly rounded that the tests
+/// accept: 0.5% (measured at most 0.38%, tanh fp16). Its argument x + b is an f32
+/// value, not one of the 65536 inputs of the plain ops' exhaustive tests: the fast
+/// flavour's relative error of about 2^-20 decides the rounding of every result
+/// that close to a midpoint, which uniformly spread arguments in the tails meet
+/// more often than the storage type's own inputs do, and a large sum lying on a
+/// midpoint rounds by the tie (GELU(s) is a hair below s, beyond f32's reach).
+const BIAS_FORWARD_NOT_CORRECTLY_ROUNDED_SHARE: f64 = 0.005;
+
+/// Within `bound`, and for fp16/bf16 at most `share` of the results not correctly
+/// rounded.
+fn assert_within(label: &str, s: &ErrorStats, bound: f64, share: f64) {
     report(label, s);
     assert!(
         s.max_ulp <= bound,
@@ -428,6 +439,9 @@ fn assert_within(label: &str, s: &ErrorStats, bound: f64) {
         s.max_ulp,
         s.worst_input
     );
+    if s.dtype != DType::F32 {
+        super::assert_share_correctly_rounded(label, s, share);
+    }
 }
 
 /// bias + GELU forward: y = GELU(s), s = x + b in f32, and pre = s rounded to T.
@@ -464,7 +478,8 @@ pub fn check_bias_forward<T: GeluFloat, R: FusedRunner>(r: &R, seed: u64) {
             }
         }
         let label = format!("{} bias_forward {approx} {:?}", r.name(), T::DTYPE);
-        assert_within(&label, &stats, bound::<T>(approx, false, false));
+        let share = BIAS_FORWARD_NOT_CORRECTLY_ROUNDED_SHARE;
+        assert_within(&label, &stats, bound::<T>(approx, false, false), share);
     }
 }
 
@@ -568,7 +583,8 @@ pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
             }
         }
         let label = format!("{} bias_backward dx {approx} {:?}", r.name(), T::DTYPE);
-        assert_within(&label, &stats, bound::<T>(approx, true, false));
+        let share = HALF_NOT_CORRECTLY_ROUNDED_SHARE;
+        assert_within(&label, &stats, bound::<T>(approx, true, false), share);
     }
 }
 
@@ -632,17 +648,14 @@ pub fn check_geglu<T: GeluFloat, R: FusedRunner>(r: &R, seed: u64) {
             }
         }
         let name = format!("{} geglu {approx} {:?}", r.name(), T::DTYPE);
-        assert_within(
-            &format!("{name} forward"),
-            &fwd,
+        let share = HALF_NOT_CORRECTLY_ROUNDED_SHARE;
+        let (value, grad) = (
             bound::<T>(approx, false, true),
+            bound::<T>(approx, true, true),
         );
-        assert_within(
-            &format!("{name} dg"),
-            &dg_s,
-            bound::<T>(approx, false, true),
-        );
-        assert_within(&format!("{name} da"), &da_s, bound::<T>(approx, true, true));
+        assert_within(&format!("{name} forward"), &fwd, value, share);
+        assert_within(&format!("{name} dg"), &dg_s, value, share);
+        assert_within(&format!("{name} da"), &da_s, grad, share);
     }
 }
 
