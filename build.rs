@@ -141,6 +141,12 @@ fn compile_host_library(include: &Path, cuda_dir: &Path) {
         if fma {
             b.flag("-mfma").flag("-mavx2");
         }
+        // Under cargo-fuzz (cfg fuzzing), libFuzzer's coverage counters for the kernel
+        // sources too, not only for the Rust code, where the C++ compiler has them
+        // (clang: CXX=clang++; g++ has no inline counters and compiles without).
+        if env::var_os("CARGO_CFG_FUZZING").is_some() {
+            b.flag_if_supported("-fsanitize-coverage=inline-8bit-counters,pc-table,trace-cmp");
+        }
         b.compile(name);
     };
     let mut files = vec!["gelu_host_dispatch.cpp", "gelu_host.cpp"];
