@@ -101,7 +101,7 @@ impl ErrorStats {
         };
         if err.is_infinite() {
             self.wrong_kind += 1;
-        } else if err > self.max_ulp || self.worst_input.is_nan() {
+        } else if err > self.max_ulp || self.no_worst_yet() {
             self.max_ulp = err;
             self.worst_input = input;
         }
@@ -123,6 +123,13 @@ impl ErrorStats {
         }
     }
 
+    /// Nothing worse than 0 ulp recorded yet: the next result sets the worst input,
+    /// even at 0 ulp. (A NaN worst input alone does not say so: a caller may label
+    /// a result with a NaN input.)
+    fn no_worst_yet(&self) -> bool {
+        self.worst_input.is_nan() && self.max_ulp == 0.0
+    }
+
     /// Merges another set's statistics into this one (of the same dtype: another's
     /// ulps are merged as they are).
     ///
@@ -135,7 +142,7 @@ impl ErrorStats {
     /// assert_eq!((a.count, a.max_ulp, a.worst_input), (2, 1.0, 2.0));
     /// ```
     pub fn merge(&mut self, other: &ErrorStats) {
-        if other.max_ulp > self.max_ulp || self.worst_input.is_nan() {
+        if other.max_ulp > self.max_ulp || self.no_worst_yet() {
             self.max_ulp = other.max_ulp;
             self.worst_input = other.worst_input;
         }

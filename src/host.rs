@@ -88,6 +88,9 @@ const MAX_GRID_THREADS: u64 = 1 << 32;
 /// Below this many elements one OS thread does the whole launch.
 const PARALLEL_THRESHOLD: usize = 1 << 16;
 
+/// The most OS threads a launch uses.
+const MAX_WORKERS: usize = 1024;
+
 impl HostRunner {
     /// A grid sized as the GPU path would size it, run on every available core.
     ///
@@ -125,7 +128,8 @@ impl HostRunner {
         self
     }
 
-    /// Share the grid among `workers` OS threads (at least 1).
+    /// Share the grid among `workers` OS threads (at least 1, at most 1024; where the
+    /// OS refuses a thread, its share runs on the calling thread).
     ///
     /// ```
     /// use gelu_cuda::{host::HostRunner, Approximation::Sigmoid};
@@ -137,7 +141,7 @@ impl HostRunner {
     /// # Ok::<(), gelu_cuda::GeluError>(())
     /// ```
     pub fn workers(mut self, workers: usize) -> Self {
-        self.workers = workers.max(1);
+        self.workers = workers.clamp(1, MAX_WORKERS);
         self
     }
 
@@ -233,7 +237,13 @@ impl HostRunner {
                     wide_vectors: self.wide_vectors as u32,
                 };
                 let kernel = &kernel;
-                scope.spawn(move || check(kernel(launch)));
+                // The OS may refuse a thread (a limit on their number): that share
+                // then runs here, rather than panicking as `scope.spawn` would.
+                let spawned =
+                    std::thread::Builder::new().spawn_scoped(scope, move || check(kernel(launch)));
+                if spawned.is_err() {
+                    check(kernel(launch));
+                }
             }
         });
     }

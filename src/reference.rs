@@ -224,13 +224,21 @@ pub fn round_to(dtype: DType, value: f64) -> f64 {
 /// assert_eq!(round_checked(DType::BF16, 1.0 + 1e-9, 1e-12), Some(1.0));
 /// // Within 1e-12 of a tie between two bf16 values: undecidable.
 /// assert_eq!(round_checked(DType::BF16, 1.0 + 1.0 / 256.0, 1e-12), None);
+/// // Past the largest finite value the one boundary is where rounding overflows.
+/// assert_eq!(round_checked(DType::F16, 65568.0, 1e-12), Some(f64::INFINITY));
+/// assert_eq!(round_checked(DType::F16, 65520.0, 1e-12), None);
 /// ```
 pub fn round_checked(dtype: DType, value: f64, relative_error: f64) -> Option<f64> {
     if value.is_finite() && value != 0.0 {
-        let s = ulp_of(dtype, value);
-        let m = value.abs() / s;
-        let to_midpoint = (m - m.floor() - 0.5).abs() * s;
-        if to_midpoint <= value.abs() * relative_error {
+        let max = dtype.max_finite();
+        let to_boundary = if value.abs() > max {
+            (value.abs() - (max + ulp_of(dtype, max) / 2.0)).abs()
+        } else {
+            let s = ulp_of(dtype, value);
+            let m = value.abs() / s;
+            (m - m.floor() - 0.5).abs() * s
+        };
+        if to_boundary <= value.abs() * relative_error {
             return None;
         }
     }

@@ -76,6 +76,17 @@ fn ulp_helpers() {
         reference::round_checked(DType::F32, 1.0 + 2f64.powi(-24), 1e-12),
         None
     );
+    // Beyond the largest finite value only the overflow threshold is a boundary.
+    let past = (2f64.powi(24) - 0.5) * 2f64.powi(105);
+    assert_eq!(
+        reference::round_checked(DType::F32, past, 2f64.powi(-40)),
+        Some(f64::INFINITY)
+    );
+    let threshold = f32::MAX as f64 + reference::ulp_of(DType::F32, f32::MAX as f64) / 2.0;
+    assert_eq!(
+        reference::round_checked(DType::F32, -threshold, 1e-12),
+        None
+    );
     assert_eq!(reference::ulp_error(DType::F16, f64::NAN, f64::NAN), 0.0);
     assert_eq!(
         reference::ulp_error(DType::F16, 1.0, f64::NAN),
@@ -146,4 +157,23 @@ fn derivative_root_is_where_the_derivative_changes_sign() {
             "{approx}: the kernels' root {fit} is not derivative_root {r}"
         );
     }
+}
+
+/// The largest error stays the largest whatever inputs label the results, a NaN
+/// label included; the first result sets the worst input even at 0 ulp.
+#[test]
+fn error_stats_keep_the_largest_error() {
+    use gelu_cuda::accuracy::ErrorStats;
+    use gelu_cuda::DType;
+    let mut s = ErrorStats::new(DType::F16);
+    s.record(3.0, 3.0, 3.0, 3.0);
+    assert_eq!((s.max_ulp, s.worst_input), (0.0, 3.0));
+    s.record(f64::NAN, 1.0 + 2f64.powi(-10), 1.0, 1.0);
+    s.record(2.0, 2.0, 2.0, 2.0);
+    assert_eq!(s.max_ulp, 1.0);
+    assert!(s.worst_input.is_nan());
+    let mut t = ErrorStats::new(DType::F16);
+    t.record(4.0, 4.0, 4.0, 4.0);
+    s.merge(&t);
+    assert_eq!(s.max_ulp, 1.0);
 }
