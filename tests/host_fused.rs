@@ -17,6 +17,17 @@ fn other() -> Host {
     )
 }
 
+/// [`other`]'s launch with [`sfu_modelled`]'s arithmetic.
+fn other_sfu_modelled() -> Host {
+    Host(
+        HostRunner::new()
+            .grid_threads(77)
+            .workers(2)
+            .sfu_error(SFU_ERROR),
+        "host, 77 threads, SFU error modelled",
+    )
+}
+
 /// The engine of sm_100 and newer: 32-byte vectors where the rows allow.
 fn wide() -> Host {
     Host(
@@ -30,6 +41,17 @@ fn both_engines() -> [Host; 2] {
     [Host::default(), wide()]
 }
 
+/// The GPU's approximate 2^x and 1/x (about 2^-22 relative), which the fp16/bf16
+/// kernels use: their results, as the GPU tests judge them, with that error too.
+fn sfu_modelled() -> Host {
+    Host(
+        HostRunner::new().sfu_error(SFU_ERROR),
+        "host, SFU error modelled",
+    )
+}
+
+const SFU_ERROR: f32 = 2.3841858e-7; // 2^-22
+
 #[test]
 fn bias_forward_f32() {
     for r in both_engines() {
@@ -39,7 +61,8 @@ fn bias_forward_f32() {
 
 #[test]
 fn bias_forward_half() {
-    for r in both_engines() {
+    let [aligned, wide] = both_engines();
+    for r in [aligned, wide, sfu_modelled()] {
         check_bias_forward::<f16, _>(&r, seed("bias_forward_f16"));
         check_bias_forward::<bf16, _>(&r, seed("bias_forward_bf16"));
     }
@@ -55,6 +78,9 @@ fn bias_backward_f32() {
 fn bias_backward_half() {
     check_bias_backward::<f16, _, _>(&Host::default(), &other(), seed("bias_backward_f16"));
     check_bias_backward::<bf16, _, _>(&wide(), &other(), seed("bias_backward_bf16"));
+    let (sfu, other_sfu) = (sfu_modelled(), other_sfu_modelled());
+    check_bias_backward::<f16, _, _>(&sfu, &other_sfu, seed("bias_backward_f16_sfu"));
+    check_bias_backward::<bf16, _, _>(&sfu, &other_sfu, seed("bias_backward_bf16_sfu"));
 }
 
 #[test]
@@ -66,7 +92,8 @@ fn geglu_f32() {
 
 #[test]
 fn geglu_half() {
-    for r in both_engines() {
+    let [aligned, wide] = both_engines();
+    for r in [aligned, wide, sfu_modelled()] {
         check_geglu::<f16, _>(&r, seed("geglu_f16"));
         check_geglu::<bf16, _>(&r, seed("geglu_bf16"));
     }
