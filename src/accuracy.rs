@@ -17,7 +17,7 @@
 //! ```
 
 use crate::reference::{round_checked, ulp_error, ulp_of, RELATIVE_ERROR_BOUND};
-use crate::{ffi, Approximation, DType, GeluError};
+use crate::{ffi, Approximation, DType, GeluError, GeluFloat};
 
 /// Accumulated error of a set of results.
 ///
@@ -332,6 +332,26 @@ pub mod usual_formula {
             }
         }
     }
+}
+
+/// A value to fill outputs with before a run, so that an element the kernel did not
+/// write shows: a NaN whose bit pattern no kernel produces (fp16/bf16 results carry
+/// the canonical NaN, fp32 arithmetic quiet ones; this one is signalling in fp32),
+/// unless an input holds it and a kernel passes it through.
+///
+/// ```
+/// use gelu_cuda::{accuracy::poison, host, Approximation};
+/// let x = [1.0f32, -2.0];
+/// let mut y = [poison::<f32>(); 2];
+/// host::forward(Approximation::Exact, &x, &mut y)?;
+/// assert!(y.iter().all(|v| v.to_bits() != poison::<f32>().to_bits()));
+/// # Ok::<(), gelu_cuda::GeluError>(())
+/// ```
+pub fn poison<T: GeluFloat>() -> T {
+    T::from_bits_u32(match T::DTYPE {
+        DType::F32 => 0x7fa5_a5a5,
+        _ => 0x7fa5,
+    })
 }
 
 /// The error bound this crate states, in ulps of `dtype` (see the README): fp16 and

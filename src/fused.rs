@@ -544,8 +544,9 @@ where
 /// `dbias` of `cols`), in the
 /// order of [`bias_gelu_backward_order`]: two to four launches on `stream` (the
 /// partial sums with `dx`, the leftover rows' sum where the rows fold, the group sums
-/// where there is more than one group, and `dbias`), one on zero rows. `workspace` holds at least
-/// [`bias_gelu_backward_workspace_len`] floats (see [`bias_gelu_backward_workspace`]).
+/// where there is more than one group, and `dbias`), one on zero rows. `workspace`
+/// holds at least [`bias_gelu_backward_workspace_len`] floats (see
+/// [`bias_gelu_backward_workspace`]).
 /// With zero rows, `dbias` is set to zeros (the sum of no rows).
 ///
 /// `dbias` is of the operands' type or of `f32` (any of the three types works: the

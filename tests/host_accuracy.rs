@@ -31,7 +31,7 @@ fn bf16_every_input_within_the_stated_bound() {
 #[test]
 fn f16_and_bf16_within_the_stated_bound_with_the_sfu_error_modelled() {
     let host = Host(
-        HostRunner::new().sfu_error(2f32.powi(-22)),
+        HostRunner::new().sfu_error(SFU_ERROR),
         "host, SFU error 2^-22",
     );
     check_half_exhaustive::<f16, _>(&host, seed("f16_sfu_error_modelled"));

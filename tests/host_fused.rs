@@ -5,7 +5,7 @@ mod common;
 
 use common::fused::*;
 use common::host::Host;
-use common::{is_poison, poison, seed, Rng};
+use common::{is_poison, poison, seed, Rng, SFU_ERROR};
 use gelu_cuda::host::HostRunner;
 use gelu_cuda::{Approximation, GeluError};
 use half::{bf16, f16};
@@ -20,10 +20,7 @@ fn other() -> Host {
 /// [`other`]'s launch with [`sfu_modelled`]'s arithmetic.
 fn other_sfu_modelled() -> Host {
     Host(
-        HostRunner::new()
-            .grid_threads(77)
-            .workers(2)
-            .sfu_error(SFU_ERROR),
+        other().0.sfu_error(SFU_ERROR),
         "host, 77 threads, SFU error modelled",
     )
 }
@@ -50,7 +47,12 @@ fn sfu_modelled() -> Host {
     )
 }
 
-const SFU_ERROR: f32 = 2.3841858e-7; // 2^-22
+/// The fp16/bf16 kernels' engines and arithmetic: both vector widths, and the GPU's
+/// approximate units.
+fn half_engines() -> [Host; 3] {
+    let [aligned, wide] = both_engines();
+    [aligned, wide, sfu_modelled()]
+}
 
 #[test]
 fn bias_forward_f32() {
@@ -61,8 +63,7 @@ fn bias_forward_f32() {
 
 #[test]
 fn bias_forward_half() {
-    let [aligned, wide] = both_engines();
-    for r in [aligned, wide, sfu_modelled()] {
+    for r in half_engines() {
         check_bias_forward::<f16, _>(&r, seed("bias_forward_f16"));
         check_bias_forward::<bf16, _>(&r, seed("bias_forward_bf16"));
     }
@@ -92,8 +93,7 @@ fn geglu_f32() {
 
 #[test]
 fn geglu_half() {
-    let [aligned, wide] = both_engines();
-    for r in [aligned, wide, sfu_modelled()] {
+    for r in half_engines() {
         check_geglu::<f16, _>(&r, seed("geglu_f16"));
         check_geglu::<bf16, _>(&r, seed("geglu_bf16"));
     }

@@ -123,12 +123,7 @@ pub fn resident_bytes() -> Option<usize> {
 }
 
 /// The value unwritten outputs keep: a NaN with a payload no kernel produces.
-pub fn poison<T: GeluFloat>() -> T {
-    match T::DTYPE {
-        DType::F32 => T::from_bits_u32(0x7fa5_a5a5),
-        _ => T::from_bits_u32(0x7fa5),
-    }
-}
+pub use gelu_cuda::accuracy::poison;
 
 pub fn is_poison<T: GeluFloat>(v: T) -> bool {
     v.to_bits_u32() == poison::<T>().to_bits_u32()
@@ -284,6 +279,10 @@ pub fn report(label: &str, s: &ErrorStats) {
         s.undecidable
     );
 }
+
+/// The GPU's error in 2^x and 1/x (the special function unit), relative, as the
+/// host path models it (`HostRunner::sfu_error`).
+pub const SFU_ERROR: f32 = 2.3841858e-7; // 2^-22
 
 /// The share of fp16/bf16 results not correctly rounded that the tests accept: 0.1%
 /// (measured at most 0.074% on the host with the GPU's approximate units modelled,
@@ -581,11 +580,7 @@ pub fn check_subnormal_halfway_ties<T: GeluFloat, R: Runner>(r: &R) {
         T::from_f64_rounded(h).to_f64() != h
     };
     let positive: Vec<u32> = (1u32..).step_by(2).take_while(halfway).collect();
-    let sign = if size_of::<T>() == 4 {
-        1 << 31
-    } else {
-        1 << 15
-    };
+    let sign = T::from_f64_rounded(-0.0).to_bits_u32();
     let x: Vec<T> = positive
         .iter()
         .flat_map(|&b| [b, b | sign])
