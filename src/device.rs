@@ -217,6 +217,9 @@ unsafe fn launch_on(
     let set = kernel_set(stream.context())?;
     let kernel = &set.kernels[index(op, approx, dtype)];
     let grid = blocks(kernel.resident_blocks);
+    // Taking the buffers' guards may have waited on their events; cudarc keeps a
+    // failed wait on the context rather than returning it.
+    stream.context().check_err()?;
     stream.context().bind_to_thread()?;
     result::launch_kernel(
         kernel.function.cu_function(),

@@ -360,6 +360,17 @@ pub(crate) fn plan_bias_backward(
     ])
 }
 
+/// The address `h` elements past `base`: where a row's second half starts. Only
+/// rows bound `h` by the buffer's length; without rows, `h` can be anything and the
+/// address is never used, so it is then `base` itself rather than an overflow.
+fn second_half(base: u64, rows: usize, h: usize, elem: usize) -> u64 {
+    if rows == 0 {
+        base
+    } else {
+        base + (h * elem) as u64
+    }
+}
+
 fn half_width(cols: usize) -> Result<usize, GeluError> {
     if cols % 2 == 1 {
         Err(GeluError::OddLastDimension { cols })
@@ -379,7 +390,11 @@ pub(crate) fn plan_geglu_forward(
     let rows = matrix_rows("x", x.1, cols)?;
     check_len("out", rows * h, out.1)?;
     let mut a = args(rows, h);
-    a.in_ = [ptr(x.0), ptr(x.0 + (h * elem) as u64), std::ptr::null()];
+    a.in_ = [
+        ptr(x.0),
+        ptr(second_half(x.0, rows, h, elem)),
+        std::ptr::null(),
+    ];
     a.in_stride = [cols as u64, cols as u64, 0];
     a.out = [ptr_mut(out.0), std::ptr::null_mut()];
     a.out_stride = [h as u64, 0];
@@ -420,11 +435,10 @@ pub(crate) fn plan_geglu_backward(
     let rows = matrix_rows("x", x.1, cols)?;
     check_len("dout", rows * h, dout.1)?;
     check_len("dx", x.1, dx.1)?;
-    let half = (h * elem) as u64;
     let mut a = args(rows, h);
-    a.in_ = [ptr(x.0), ptr(x.0 + half), ptr(dout.0)];
+    a.in_ = [ptr(x.0), ptr(second_half(x.0, rows, h, elem)), ptr(dout.0)];
     a.in_stride = [cols as u64, cols as u64, h as u64];
-    a.out = [ptr_mut(dx.0), ptr_mut(dx.0 + half)];
+    a.out = [ptr_mut(dx.0), ptr_mut(second_half(dx.0, rows, h, elem))];
     a.out_stride = [cols as u64; 2];
     Ok(RowsCall::new(
         ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,

@@ -217,6 +217,13 @@ fn shape_errors_are_typed() {
     r.bias_gelu_backward::<f32, f32>(a, &[], &[], &mut [], &mut db, 4)
         .unwrap();
     assert_eq!(db, [0.0; 4]);
+    // Zero rows of any even width, the widest too: nothing to do (the address of a
+    // second half that no row has is not formed; a debug build would panic on the
+    // overflow).
+    for cols in [2, 1 << 40, usize::MAX - 1] {
+        r.geglu_forward::<f32>(a, &[], &mut [], cols).unwrap();
+        r.geglu_backward::<f32>(a, &[], &[], &mut [], cols).unwrap();
+    }
 }
 
 /// The bias gradient's summation order as the docs state it
@@ -272,10 +279,10 @@ fn bias_gradient_follows_the_stated_order() {
         assert!(
             o.fold == if rows >= fewest { fewest } else { 1 }
                 && o.tail_rows == rows % o.fold
-                && o.partials % o.fold == 0
+                && o.partials.is_multiple_of(o.fold)
                 && (o.partials / o.fold) * o.chunk_rows >= first_rows
                 && (o.partials / o.fold - 1) * o.chunk_rows < first_rows
-                && o.partials % o.groups == 0
+                && o.partials.is_multiple_of(o.groups)
                 && o.groups * o.groups <= o.partials,
             "{rows}x{cols}: {o:?}"
         );
