@@ -112,7 +112,7 @@ pub fn write_f32(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), Strin
     };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_text}, }}");
     // Pad with spaces and a newline so the data starts on a 64-byte boundary.
-    while (MAGIC.len() + 4 + header.len() + 1) % 64 != 0 {
+    while !(MAGIC.len() + 4 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
