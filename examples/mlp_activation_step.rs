@@ -75,10 +75,12 @@ fn main() -> Result<(), GeluError> {
     let (x, b, dy) = inputs();
     let (out, device) = match on_gpu(&x, &b, &dy) {
         Ok(out) => (out, "GPU"),
-        Err(e) => {
+        // Only a missing GPU means the host path; a GPU that fails is an error.
+        Err(e) if e.is_no_gpu() => {
             println!("no GPU ({e}): the host path");
             (on_host(&x, &b, &dy)?, "host path")
         }
+        Err(e) => return Err(e),
     };
     // The bias gradient against the exact column sums at the stored pre-activation,
     // relative to the column's sum of magnitudes.

@@ -132,6 +132,28 @@ impl std::error::Error for GeluError {
     }
 }
 
+impl GeluError {
+    /// Whether this machine has no GPU to run on ([`GeluError::NoDriver`] or
+    /// [`GeluError::NoDevice`]): the one case where falling back to the host path is
+    /// the right answer. Any other error, a GPU that is there but fails, is a fault to
+    /// report.
+    ///
+    /// ```
+    /// use gelu_cuda::GeluError;
+    ///
+    /// match gelu_cuda::cuda_context(0) {
+    ///     Ok(_) => println!("on the GPU"),
+    ///     Err(e) if e.is_no_gpu() => println!("no GPU here: the host path"),
+    ///     Err(e) => panic!("the GPU failed: {e}"),
+    /// }
+    /// assert!(GeluError::NoDevice.is_no_gpu());
+    /// assert!(!GeluError::TooLarge { len: 1 }.is_no_gpu());
+    /// ```
+    pub fn is_no_gpu(&self) -> bool {
+        matches!(self, Self::NoDriver | Self::NoDevice)
+    }
+}
+
 impl From<DriverError> for GeluError {
     fn from(e: DriverError) -> Self {
         Self::Driver(e)
@@ -175,7 +197,7 @@ pub(crate) fn matrix_rows(
     len: usize,
     cols: usize,
 ) -> Result<usize, GeluError> {
-    if cols == 0 || len % cols != 0 {
+    if cols == 0 || !len.is_multiple_of(cols) {
         Err(GeluError::NotAMatrix { operand, len, cols })
     } else {
         Ok(len / cols)

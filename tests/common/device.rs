@@ -12,13 +12,15 @@ pub struct Device {
 }
 
 /// The first GPU, or `None` after printing that the test skipped. With
-/// `GELU_REQUIRE_GPU=1` a missing GPU fails the test instead.
+/// `GELU_REQUIRE_GPU=1` a missing GPU fails the test instead; a GPU that is there
+/// but fails to open fails it always.
 pub fn device(test: &str) -> Option<Device> {
     match gelu_cuda::cuda_context(0) {
         Ok(ctx) => {
             let stream = ctx.new_stream().expect("create a stream");
             Some(Device { ctx, stream })
         }
+        Err(e) if !e.is_no_gpu() => panic!("{test}: the GPU failed to open: {e}"),
         Err(e) => {
             let required = std::env::var("GELU_REQUIRE_GPU").is_ok_and(|v| v == "1");
             assert!(!required, "{test}: GELU_REQUIRE_GPU=1 but no GPU: {e}");
