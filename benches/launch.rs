@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use gelu_cuda::cudarc::driver::{result, DevicePtr, DevicePtrMut};
 use gelu_cuda::cudarc::nvrtc::Ptx;
+use gelu_cuda::timing::random_buffer;
 use gelu_cuda::{Approximation, DType, Op};
 
 const N: usize = 4096;
@@ -31,13 +32,12 @@ fn launches(c: &mut Criterion) {
         return;
     };
     let stream = ctx.new_stream().expect("stream");
-    let x = stream.clone_htod(&vec![0.5f32; N]).expect("upload");
-    let mut y = stream.alloc_zeros::<f32>(N).expect("alloc");
+    let buffer = |seed| random_buffer::<f32>(&stream, N, seed).expect("upload");
+    let (x, mut y) = (buffer(1), buffer(2));
     // SAFETY: the untracked buffers are used on `stream` alone, and freed after it
     // is synchronised at the end of each timed batch.
     unsafe { ctx.disable_event_tracking() };
-    let x_untracked = stream.clone_htod(&vec![0.5f32; N]).expect("upload");
-    let mut y_untracked = stream.alloc_zeros::<f32>(N).expect("alloc");
+    let (x_untracked, mut y_untracked) = (buffer(3), buffer(4));
     // SAFETY: as above; buffers created from here on track their uses again.
     unsafe { ctx.enable_event_tracking() };
     let module = ctx

@@ -6,7 +6,7 @@ mod common;
 use common::host::Host;
 use common::*;
 use gelu_cuda::host::{self, HostRunner};
-use gelu_cuda::{Approximation, GeluError};
+use gelu_cuda::{Approximation, GeluError, GeluFloat};
 use half::{bf16, f16};
 
 fn runners() -> Vec<Host> {
@@ -65,21 +65,37 @@ fn every_length_and_offset_bf16() {
     }
 }
 
+/// Every other launch shape and vector width gives the default launch's bits, for
+/// every (approximation, dtype, direction).
+fn grid_independent<T: GeluFloat>(rng: &mut Rng) {
+    let mut draw = |scale: f64| -> Vec<T> {
+        (0..100_003)
+            .map(|_| T::from_f64_rounded((rng.unit() - 0.5) * scale))
+            .collect()
+    };
+    let (x, dy) = (draw(30.0), draw(4.0));
+    let default = Host::default();
+    for approx in Approximation::ALL {
+        let y = forward(&default, approx, &x);
+        let dx = backward(&default, approx, &x, &dy);
+        // runners()[0] is the default launch itself.
+        for r in runners().iter().skip(1) {
+            let what = format!("{} {approx} {:?}", r.name(), T::DTYPE);
+            assert!(same_bits(&forward(r, approx, &x), &y), "{what} forward");
+            assert!(
+                same_bits(&backward(r, approx, &x, &dy), &dx),
+                "{what} backward"
+            );
+        }
+    }
+}
+
 #[test]
 fn results_do_not_depend_on_the_grid() {
     let mut rng = Rng::new(seed("results_do_not_depend_on_the_grid"));
-    let x: Vec<bf16> = (0..100_003)
-        .map(|_| bf16::from_f64((rng.unit() - 0.5) * 30.0))
-        .collect();
-    let reference = forward(&Host::default(), Approximation::Exact, &x);
-    for r in runners() {
-        assert_eq!(
-            forward(&r, Approximation::Exact, &x),
-            reference,
-            "{}",
-            r.name()
-        );
-    }
+    grid_independent::<f32>(&mut rng);
+    grid_independent::<f16>(&mut rng);
+    grid_independent::<bf16>(&mut rng);
 }
 
 #[test]

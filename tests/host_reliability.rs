@@ -59,7 +59,11 @@ fn any_value<T: GeluFloat>(rng: &mut Rng) -> T {
         4 => -max,
         5 => {
             tiny * (1 + rng.next_u64() % 100) as f64
-                * if rng.next_u64() % 2 == 0 { 1.0 } else { -1.0 }
+                * if rng.next_u64().is_multiple_of(2) {
+                    1.0
+                } else {
+                    -1.0
+                }
         }
         6 => 0.0,
         7 => -0.0,
@@ -73,7 +77,11 @@ fn any_value<T: GeluFloat>(rng: &mut Rng) -> T {
 /// bounds are stated for (README), and infinities and NaN.
 fn any_gradient<T: GeluFloat>(rng: &mut Rng) -> T {
     let tiny = reference::ulp_of(T::DTYPE, 0.0);
-    let sign = if rng.next_u64() % 2 == 0 { 1.0 } else { -1.0 };
+    let sign = if rng.next_u64().is_multiple_of(2) {
+        1.0
+    } else {
+        -1.0
+    };
     let v = match rng.next_u64() % 10 {
         0 => f64::NAN,
         1 => f64::INFINITY * sign,
@@ -99,7 +107,8 @@ fn property<T: GeluFloat>(seed: u64, cases: usize) {
         let threads = 1 + rng.next_u64() % 2048;
         let x: Vec<T> = (0..n + xo).map(|_| any_value(&mut rng)).collect();
         let dy: Vec<T> = (0..n + dyo).map(|_| any_gradient(&mut rng)).collect();
-        let out = vec![poison::<T>(); n + oo];
+        // Poison on both sides of the output range: a write past it shows too.
+        let out = vec![poison::<T>(); oo + n + 9];
         let wide = rng.next_u64() % 2 == 1;
         let runner = Host(
             HostRunner::new().grid_threads(threads).wide_vectors(wide),
@@ -143,8 +152,11 @@ fn property<T: GeluFloat>(seed: u64, cases: usize) {
             }
         }
         for (i, v) in got.iter().enumerate() {
-            if i < oo {
-                assert!(is_poison(*v), "case {case}: written before the output");
+            if i < oo || i >= oo + n {
+                assert!(
+                    is_poison(*v),
+                    "case {case}: element {i} outside the output written"
+                );
             }
         }
     }

@@ -3,13 +3,11 @@
 //! reference and the stated bound, and nothing written outside the output range.
 #![no_main]
 
-use gelu_cuda::accuracy::check_result;
+use gelu_cuda::accuracy::{check_result, poison};
 use gelu_cuda::host::HostRunner;
 use gelu_cuda::{Approximation, GeluFloat};
 use half::{bf16, f16};
 use libfuzzer_sys::fuzz_target;
-
-const POISON: u32 = 0x7fa5;
 
 fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
     let approx = Approximation::ALL[head[1] as usize % 3];
@@ -37,8 +35,9 @@ fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
     };
     let x = pad(&values[..n], xo);
     let dy = pad(if backward { &values[n..2 * n] } else { &[] }, dyo);
-    let poison = T::from_bits_u32(if width == 4 { 0x7fa5_a5a5 } else { POISON });
-    let mut out = vec![poison; n + oo];
+    let poison = poison::<T>();
+    // Poison on both sides of the output range: a write past it shows too.
+    let mut out = vec![poison; oo + n + 9];
     let is_poison = |v: T| v.to_bits_u32() == poison.to_bits_u32();
     let runner = HostRunner::new()
         .grid_threads(threads)
@@ -46,16 +45,19 @@ fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
         .wide_vectors(head[2] & 2 == 2);
     if backward {
         runner
-            .backward(approx, &x[xo..], &dy[dyo..dyo + n], &mut out[oo..])
+            .backward(approx, &x[xo..], &dy[dyo..dyo + n], &mut out[oo..oo + n])
             .expect("equal lengths");
     } else {
         runner
-            .forward(approx, &x[xo..], &mut out[oo..])
+            .forward(approx, &x[xo..], &mut out[oo..oo + n])
             .expect("equal lengths");
     }
     assert!(
-        out[..oo].iter().all(|&v| is_poison(v)),
-        "written before the output"
+        out[..oo]
+            .iter()
+            .chain(&out[oo + n..])
+            .all(|&v| is_poison(v)),
+        "written outside the output"
     );
     for k in 0..n {
         // An input with the poison's bits is a NaN, which the result may carry.

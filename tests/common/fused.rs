@@ -997,19 +997,32 @@ fn pattern<T: GeluFloat>(seed: u64, k: usize, e: Extent) -> Vec<T> {
     };
     (0..(PERIOD_ROWS * per_row) as u64)
         .map(|i| {
-            // k and the seed mixed in before the multiply, so that they reach the top bits.
-            let h = ((k as u64) << 40 ^ seed << 44 ^ (i + 1)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            // k and every bit of the seed mixed in before the multiply, so that they
+            // reach the top bits.
+            let mixed = seed.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            let h = ((k as u64) << 40 ^ (i + 1))
+                .wrapping_add(mixed)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
             T::from_f64_rounded((h >> 52) as f64 / 256.0 - 8.0)
         })
         .collect()
 }
 
+/// The bias gradient's dy from the row holding element 2^31 on (PERIOD_ROWS-aligned)
+/// is the pattern times HEAVY, exactly (bf16, the dtype the checks run in, has the
+/// range): those rows' terms then outweigh db's tolerance, which the 2^31 rows before
+/// them set, so that a row past 2^31 or a leftover row that db missed or counted twice
+/// shows in db itself, not only in dx.
+const HEAVY: f64 = 1024.0;
+
 /// The fused ops on matrices of more than 2^31 elements (row kernels, flat kernels,
 /// the bias gradient reading rows end to end), every output element checked: each
 /// input repeats every PERIOD_ROWS rows, so each output must repeat, bit for bit,
 /// that of the same op on PERIOD_ROWS rows, and a signed 32-bit index anywhere shows
-/// as a wrong element; the bias gradient is checked against the exact column sums within its
-/// stated bound. Needs about 12 GiB of host memory (and as much on a device).
+/// as a wrong element; the bias gradient is checked against the exact column sums
+/// within its stated bound (its dy scaled by HEAVY past 2^31, and there compared
+/// with the same op on PERIOD_ROWS rows so scaled). Needs about 12 GiB of host
+/// memory (and as much on a device).
 pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
     use Extent::{Once, PerRow};
     let cases: [(PlacedOp, usize, &[Extent], &[Extent]); 4] = [
@@ -1049,17 +1062,43 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
                 let tail = gelu_cuda::bias_gelu_backward_order(rows, cols).tail_rows;
                 (tail > 0).then_some((rows - tail) * cols)
             };
-            while folded(rows).map_or(true, |n| n <= 1 << 31) {
+            while folded(rows).is_none_or(|n| n <= 1 << 31) {
                 rows += PERIOD_ROWS;
             }
         }
+        // The first of the rows whose dy is scaled (none but the bias gradient's).
+        let heavy = match op {
+            PlacedOp::BiasBackward => (1 << 31) / cols / PERIOD_ROWS * PERIOD_ROWS,
+            _ => rows,
+        };
+        assert_eq!(rows % PERIOD_ROWS, 0);
         let what = format!("{op:?} {approx} {:?} {rows}x{cols}", T::DTYPE);
         let patterns: Vec<Vec<T>> = (ins.iter().enumerate())
             .map(|(k, &e)| pattern(seed, k, e))
             .collect();
-        let run = |rows: usize| -> Vec<Placed<T>> {
-            let ins: Vec<Placed<T>> = (ins.iter().zip(&patterns))
-                .map(|(e, p)| Placed::repeating(p, e.len(rows), 0))
+        // What the per-row inputs hold from row `heavy` on: the bias gradient's dy
+        // (its input 1) times HEAVY.
+        let heavy_patterns: Vec<Vec<T>> = (patterns.iter().enumerate())
+            .map(|(k, p)| match op {
+                PlacedOp::BiasBackward if k == 1 => p
+                    .iter()
+                    .map(|v| T::from_f64_rounded(v.to_f64() * HEAVY))
+                    .collect(),
+                _ => p.clone(),
+            })
+            .collect();
+        let run = |rows: usize, heavy: usize| -> Vec<Placed<T>> {
+            let ins: Vec<Placed<T>> = (ins.iter().zip(&patterns).zip(&heavy_patterns))
+                .map(|((e, p), q)| {
+                    let mut b = Placed::repeating(p, e.len(rows), 0);
+                    if let PerRow(n) = e {
+                        let from = (heavy * n).min(b.len);
+                        for chunk in b.get_mut()[from..].chunks_mut(q.len()) {
+                            chunk.copy_from_slice(&q[..chunk.len()]);
+                        }
+                    }
+                    b
+                })
                 .collect();
             let mut out: Vec<Placed<T>> = outs
                 .iter()
@@ -1069,16 +1108,23 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
             r.run(approx, op, &ins, &mut out.iter_mut().collect::<Vec<_>>());
             out
         };
-        let small = run(PERIOD_ROWS);
-        let large = run(rows);
+        let small = run(PERIOD_ROWS, PERIOD_ROWS);
+        let small_heavy = run(PERIOD_ROWS, 0);
+        let large = run(rows, heavy);
         for (k, &e) in outs.iter().enumerate() {
             let label = format!("{what}, output {k}");
             let got = large[k].checked(&label);
             match e {
                 PerRow(_) => {
                     let table = small[k].written(&label);
-                    let bad = got.chunks(table.len()).position(|rows| {
-                        rows.iter().zip(&table).any(|(v, t)| v.to_bits_u32() != *t)
+                    let heavy_table = small_heavy[k].written(&label);
+                    let bad = got.chunks(table.len()).enumerate().position(|(b, rows)| {
+                        let t = if b * PERIOD_ROWS >= heavy {
+                            &heavy_table
+                        } else {
+                            &table
+                        };
+                        rows.iter().zip(t).any(|(v, t)| v.to_bits_u32() != *t)
                     });
                     assert_eq!(
                         bad,
@@ -1087,17 +1133,21 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
                     );
                 }
                 Once(_) => {
-                    // The bias gradient: row r of pre and dy is row r % PERIOD_ROWS.
+                    // The bias gradient: row r of pre and dy is row r % PERIOD_ROWS of
+                    // the patterns, the heavy ones from row `heavy` on.
                     for (c, v) in got.iter().enumerate() {
                         let (mut sum, mut abs) = (0.0, 0.0);
                         for row in 0..PERIOD_ROWS {
                             let i = row * cols + c;
-                            let (p, d) = (patterns[0][i], patterns[1][i]);
-                            let t = reference::backward(approx, p.to_f64(), d.to_f64());
-                            let times =
-                                (rows / PERIOD_ROWS + usize::from(row < rows % PERIOD_ROWS)) as f64;
-                            sum += t * times;
-                            abs += t.abs() * times;
+                            for (dy, times) in [
+                                (patterns[1][i], heavy / PERIOD_ROWS),
+                                (heavy_patterns[1][i], (rows - heavy) / PERIOD_ROWS),
+                            ] {
+                                let p = patterns[0][i].to_f64();
+                                let t = reference::backward(approx, p, dy.to_f64());
+                                sum += t * times as f64;
+                                abs += t.abs() * times as f64;
+                            }
                         }
                         assert_db_within::<T>(&label, (rows, cols), c, v.to_f64(), sum, abs);
                     }
