@@ -34,7 +34,7 @@ fn gpu_f32_sampled_within_stated_bounds() {
 #[test]
 fn gpu_f32_backward_within_stated_bound_for_adversarial_dy() {
     if let Some(d) = device("gpu_f32_backward_within_stated_bound_for_adversarial_dy") {
-        check_f32_backward_adversarial_dy(&d);
+        check_f32_backward_adversarial_dy(&d, seed("gpu_adversarial_dy"));
     }
 }
 

@@ -51,7 +51,7 @@ fn f32_sampled_within_stated_bounds() {
 
 #[test]
 fn f32_backward_within_stated_bound_for_adversarial_dy() {
-    check_f32_backward_adversarial_dy(&Host::default());
+    check_f32_backward_adversarial_dy(&Host::default(), seed("adversarial_dy"));
 }
 
 /// Gradients past 2^24 (loss scaling, or a blow-up): the stated bound short of the

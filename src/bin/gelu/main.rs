@@ -132,7 +132,8 @@ enum Command {
         approx: Vec<Approximation>,
         /// Columns of the matrix ops (bias length, GeGLU half width); where it does
         /// not divide a size, as many whole rows as fit. A width that is not a
-        /// multiple of 16 bytes runs the fused ops' flat kernels.
+        /// multiple of 16 bytes runs the fused ops' flat kernels (the bias backward
+        /// instead reads two, four or eight rows as one).
         #[arg(long, default_value_t = bench::COLS)]
         cols: usize,
         #[arg(long, value_enum, default_value_t = Format::Table)]
