@@ -57,13 +57,16 @@ typedef enum gelu_status { GELU_STATUS_OK = 0, GELU_STATUS_INVALID_ARGUMENT = 1 
  * host computes them exactly when sfu_error is 0, and otherwise moves each result by
  * the relative amount sfu_error, up or down as a hash of the argument decides, to
  * model the approximations' error. With wide_vectors nonzero the engine runs as on
- * devices of compute capability GELU_WIDE_VECTOR_ARCH / 10 and newer. */
+ * devices of compute capability GELU_WIDE_VECTOR_ARCH / 10 and newer. With portable
+ * nonzero the kernels' generic compilation runs where the CPU would take the one
+ * built for its fused multiply-add instructions (same results, slower). */
 typedef struct gelu_host_launch {
     uint64_t threads;
     uint64_t first;
     uint64_t last;
     float sfu_error;
     uint32_t wide_vectors;
+    uint32_t portable;
 } gelu_host_launch;
 
 /* Operands of the row-structured kernels (every op but FORWARD and BACKWARD, which

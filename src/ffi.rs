@@ -53,6 +53,7 @@ pub struct gelu_host_launch {
     pub last: u64,
     pub sfu_error: f32,
     pub wide_vectors: u32,
+    pub portable: u32,
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

@@ -74,6 +74,7 @@ pub struct HostRunner {
     workers: usize,
     sfu_error: f32,
     wide_vectors: bool,
+    portable: bool,
 }
 
 impl Default for HostRunner {
@@ -108,6 +109,7 @@ impl HostRunner {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             sfu_error: 0.0,
             wide_vectors: false,
+            portable: false,
         }
     }
 
@@ -187,6 +189,26 @@ impl HostRunner {
         self
     }
 
+    /// Run the kernels' generic compilation, which CPUs without fused multiply-add
+    /// instructions run (x86-64 before Haswell; there `fmaf` is a library call).
+    /// By default an x86-64 CPU with FMA and AVX2 runs a compilation that uses them;
+    /// elsewhere the generic one is all there is. The results are the same bits
+    /// either way, which the tests check.
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation};
+    /// let x: Vec<f32> = (0..40).map(|i| i as f32 / 8.0 - 2.5).collect();
+    /// let (mut generic, mut fma) = (vec![f32::NAN; 40], vec![f32::NAN; 40]);
+    /// HostRunner::new().portable(true).forward(Approximation::Tanh, &x, &mut generic)?;
+    /// HostRunner::new().forward(Approximation::Tanh, &x, &mut fma)?;
+    /// assert!(generic.iter().zip(&fma).all(|(a, b)| a.to_bits() == b.to_bits()));
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
+    pub fn portable(mut self, portable: bool) -> Self {
+        self.portable = portable;
+        self
+    }
+
     fn threads_for<T>(&self, n: usize) -> u64 {
         self.grid_threads.unwrap_or_else(|| {
             let per_thread = ffi::GELU_VECTOR_BYTES as usize / std::mem::size_of::<T>()
@@ -217,25 +239,22 @@ impl HostRunner {
                 "host kernel refused a planned launch"
             )
         };
+        // Worker w of `workers` runs its share of the grid's threads.
+        let share = |w: u64, workers: u64| ffi::gelu_host_launch {
+            threads,
+            first: (threads as u128 * w as u128 / workers as u128) as u64,
+            last: (threads as u128 * (w + 1) as u128 / workers as u128) as u64,
+            sfu_error: self.sfu_error,
+            wide_vectors: self.wide_vectors as u32,
+            portable: self.portable as u32,
+        };
         if workers <= 1 {
-            check(kernel(ffi::gelu_host_launch {
-                threads,
-                first: 0,
-                last: threads,
-                sfu_error: self.sfu_error,
-                wide_vectors: self.wide_vectors as u32,
-            }));
+            check(kernel(share(0, 1)));
             return;
         }
         std::thread::scope(|scope| {
             for w in 0..workers {
-                let launch = ffi::gelu_host_launch {
-                    threads,
-                    first: (threads as u128 * w as u128 / workers as u128) as u64,
-                    last: (threads as u128 * (w + 1) as u128 / workers as u128) as u64,
-                    sfu_error: self.sfu_error,
-                    wide_vectors: self.wide_vectors as u32,
-                };
+                let launch = share(w, workers);
                 let kernel = &kernel;
                 // The OS may refuse a thread (a limit on their number): that share
                 // then runs here, rather than panicking as `scope.spawn` would.

@@ -38,6 +38,11 @@ fn runners() -> Vec<Host> {
                 .workers(2),
             "host, 32-byte vectors, 3 threads",
         ),
+        // The compilation that CPUs without FMA instructions run.
+        Host(
+            HostRunner::new().portable(true).grid_threads(5).workers(2),
+            "host, generic build, 5 threads",
+        ),
     ]
 }
 

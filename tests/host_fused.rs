@@ -313,14 +313,15 @@ fn bias_gradient_follows_the_stated_order() {
     }
 }
 
-/// Each operand at its own offset, on any grid and either vector width: the same
-/// bits as with every operand aligned.
+/// Each operand at its own offset, on any grid, either vector width and either
+/// compilation of the host kernels: the same bits as with every operand aligned.
 #[test]
 fn fused_results_do_not_depend_on_offsets_grid_or_vector_width() {
     let random_launch = |rng: &mut Rng| {
         HostRunner::new()
             .grid_threads(1 + rng.next_u64() % 700)
             .wide_vectors(rng.next_u64() % 2 == 1)
+            .portable(rng.next_u64() % 2 == 1)
     };
     let host = HostRunner::new();
     offsets_agree::<f32, _, _>(&host, random_launch, seed("offsets_f32"));
