@@ -79,6 +79,17 @@ fn million_launches_steady_memory() {
     round(5_000);
     let after = resident_bytes().unwrap();
     check_backward_of_x_by_x(Approximation::Tanh, &x, &y, "after 10 000 larger launches");
+    // db: the column sums of dx (y), within f32 summation error (a NaN poison fails).
+    for c in 0..cols {
+        let (sum, abs) = (0..rows)
+            .map(|r| y[r * cols + c] as f64)
+            .fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()));
+        assert!(
+            (db[c] as f64 - sum).abs() <= 1e-5 * abs,
+            "db[{c}] = {} after 10 000 larger launches, column sum {sum}",
+            db[c]
+        );
+    }
     println!("resident memory: {before} bytes before, {after} after 10 000 larger launches");
     assert!(
         after <= before + (1 << 20),
