@@ -7,13 +7,45 @@
 // libm call; fma is exactly rounded either way, so both compute the same bits.
 #include "gelu_host_variants.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#else
+#include <cfenv>
+#endif
+
 namespace {
 
 using gelu_host::approx_of;
 using gelu_host::dtype_of;
 
+// The GPU's floating-point rules for the length of a launch, whatever the calling
+// thread has set (threads inherit it; a process linked with -ffast-math starts with
+// flush-to-zero on): round to nearest even, subnormal inputs and results kept.
+class GpuFloatRules {
+#if defined(__x86_64__) || defined(__i386__)
+    const unsigned saved_ = _mm_getcsr();
+
+public:
+    // MXCSR: flush-to-zero (bit 15), the rounding mode (bits 13-14), denormals-are-zero (bit 6).
+    GpuFloatRules() { _mm_setcsr(saved_ & ~0xE040u); }
+    ~GpuFloatRules() { _mm_setcsr(saved_); }
+#else
+    std::fenv_t saved_;
+
+public:
+    GpuFloatRules() {
+        std::fegetenv(&saved_);
+        std::fesetenv(FE_DFL_ENV);
+    }
+    ~GpuFloatRules() { std::fesetenv(&saved_); }
+#endif
+    GpuFloatRules(const GpuFloatRules&) = delete;
+    GpuFloatRules& operator=(const GpuFloatRules&) = delete;
+};
+
 template <class Body>
 void emulate(const gelu_host_launch& launch, Body body) {
+    const GpuFloatRules rules;
     gelu::host_sfu_error = launch.sfu_error;
     gelu::host_wide_vectors = launch.wide_vectors != 0;
     for (uint64_t t = launch.first; t < launch.last; ++t) body(t, launch.threads);

@@ -426,7 +426,7 @@ pub fn check_result(
     };
     // dy infinite: the exact value is an infinity, or NaN where GELU' is 0 in f64.
     // The kernels' intermediate products can meet inf * 0 or inf - inf (fp32 at many
-    // x < 0, fp16/bf16 exact at small x >= 0), so NaN passes; an infinity must be
+    // x, fp16/bf16 exact at small x >= 0), so NaN passes; an infinity must be
     // the exact one (README, special values).
     if dy.is_some_and(|d| d.is_infinite()) {
         let same_infinity = got.is_infinite() && (exact.is_nan() || got == exact);

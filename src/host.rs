@@ -1,9 +1,13 @@
 //! The host path: the same kernel sources, compiled for the CPU, run as a loop
 //! over the threads of an emulated launch grid. The fp32 kernels use only IEEE
 //! basic operations and fused multiply-adds (one rounded upwards, which the host
-//! emulates exactly), so their host results are bit for bit those of the GPU; the
+//! emulates exactly), so their host results are bit for bit those of the GPU (NaN
+//! payloads aside: which NaN an operation returns is the platform's); the
 //! fp16/bf16 kernels differ only where the GPU's ex2/rcp approximations land an
-//! f32 intermediate on the other side of a rounding boundary. The tests judge the kernels here, on every commit, without a GPU.
+//! f32 intermediate on the other side of a rounding boundary. Each launch runs under
+//! the GPU's floating-point rules (round to nearest even, subnormals kept), whatever
+//! the calling thread has set, -ffast-math's flush-to-zero included. The tests judge
+//! the kernels here, on every commit, without a GPU.
 //!
 //! ```
 //! use gelu_cuda::{host, Approximation};

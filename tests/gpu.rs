@@ -157,11 +157,12 @@ fn gpu_matches_host_path() {
         for (gpu, cpu, what) in pairs {
             let unwritten = gpu.iter().chain(&cpu).filter(|v| is_poison(**v)).count();
             assert_eq!(unwritten, 0, "{approx} f32 {what}: results left unwritten");
-            // A NaN input's payload may travel differently; any other NaN must match.
+            // NaN for NaN: which NaN comes out is the platform's (a GPU's arithmetic
+            // gives 0x7fffffff, x86's 0xffc00000 or an operand's payload).
             let differ = (0..x32.len())
                 .filter(|&i| {
                     let (a, b) = (gpu[i], cpu[i]);
-                    a.to_bits() != b.to_bits() && !(x32[i].is_nan() && a.is_nan() && b.is_nan())
+                    a.to_bits() != b.to_bits() && !(a.is_nan() && b.is_nan())
                 })
                 .count();
             assert_eq!(

@@ -153,3 +153,62 @@ fn length_mismatches_are_typed_errors() {
     host::forward::<f32>(Approximation::Exact, &[], &mut []).unwrap();
     host::backward::<f32>(Approximation::Exact, &[], &[], &mut []).unwrap();
 }
+
+/// The host path computes under the GPU's floating-point rules whatever the calling
+/// thread has set: with flush-to-zero, denormals-are-zero and rounding toward zero
+/// on (a process linked with -ffast-math starts with the first two; fesetround sets
+/// the last), on the calling thread and the workers it spawns, the same bits.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn results_do_not_depend_on_the_callers_float_mode() {
+    fn mxcsr() -> u32 {
+        let mut v = 0u32;
+        // SAFETY: stores the control register into a local.
+        unsafe { std::arch::asm!("stmxcsr [{}]", in(reg) &mut v, options(nostack)) };
+        v
+    }
+    fn set_mxcsr(v: u32) {
+        // SAFETY: loads a valid control word (only mode bits changed).
+        unsafe { std::arch::asm!("ldmxcsr [{}]", in(reg) &v, options(nostack)) };
+    }
+    const FTZ_DAZ_TOWARD_ZERO: u32 = 0x8000 | 0x0040 | 0x6000;
+    let mut rng = Rng::new(seed("results_do_not_depend_on_the_callers_float_mode"));
+    // Subnormals, tiny normals and ordinary values, both signs.
+    let x: Vec<f32> = (0..200_000)
+        .map(|i| match i % 3 {
+            0 => f32::from_bits(rng.next_u64() as u32 & 0x807f_ffff),
+            1 => ((rng.unit() - 0.5) * 1e-36) as f32,
+            _ => ((rng.unit() - 0.5) * 40.0) as f32,
+        })
+        .collect();
+    let dy: Vec<f32> = (0..x.len())
+        .map(|_| ((rng.unit() - 0.5) * 4.0) as f32)
+        .collect();
+    let xh: Vec<bf16> = x.iter().map(|&v| bf16::from_f32(v)).collect();
+    let dyh: Vec<bf16> = dy.iter().map(|&v| bf16::from_f32(v)).collect();
+    for runner in [
+        Host(HostRunner::new().workers(1), "host, 1 worker"),
+        Host(HostRunner::new().workers(2), "host, 2 workers"),
+    ] {
+        for approx in Approximation::ALL {
+            let run = || {
+                (
+                    forward(&runner, approx, &x),
+                    backward(&runner, approx, &x, &dy),
+                    forward(&runner, approx, &xh),
+                    backward(&runner, approx, &xh, &dyh),
+                )
+            };
+            let want = run();
+            let saved = mxcsr();
+            set_mxcsr(saved | FTZ_DAZ_TOWARD_ZERO);
+            let got = run();
+            set_mxcsr(saved);
+            let what = format!("{} {approx}", runner.name());
+            assert!(same_bits(&got.0, &want.0), "{what}: f32 forward");
+            assert!(same_bits(&got.1, &want.1), "{what}: f32 backward");
+            assert!(same_bits(&got.2, &want.2), "{what}: bf16 forward");
+            assert!(same_bits(&got.3, &want.3), "{what}: bf16 backward");
+        }
+    }
+}
