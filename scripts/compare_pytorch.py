@@ -26,11 +26,7 @@ import os
 import subprocess
 import sys
 
-try:
-    import torch
-    import torch.nn.functional as F
-except ImportError:  # --render needs no PyTorch
-    torch = None
+torch = F = None  # imported by main(): --render, and the summary reading bench files, need no PyTorch
 
 POOL_BYTES = 256 << 20
 DTYPES = {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}  # names in torch
@@ -144,17 +140,21 @@ def fused_rows(dname, log2, rows):
 
 def read_bench_json(path):
     """(card, rows) of a `gelu bench --format json` file, also of one stopped early
-    (its rows end complete); None where there is none, or nothing readable in it."""
+    (one row a line: a last line cut short is dropped); None where there is none, or
+    nothing readable in it."""
     try:
         with open(path) as fh:
             text = fh.read()
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError:
-            doc = json.loads(text.rstrip().rstrip(",") + "\n]}")
-        return doc.get("card", "?"), doc["rows"]
-    except (OSError, ValueError, KeyError):
+    except OSError:
         return None
+    lines = text.rstrip().splitlines()
+    for candidate in (text, "\n".join(lines).rstrip(",") + "\n]}", "\n".join(lines[:-1]).rstrip(",") + "\n]}"):
+        try:
+            doc = json.loads(candidate)
+            return doc.get("card", "?"), doc["rows"]
+        except (ValueError, KeyError, AttributeError):
+            continue
+    return None
 
 
 def ours(gelu, sizes, bench_json=None):
@@ -190,8 +190,11 @@ def raise_recompile_limits():
 
 
 def write_json(outdir, stamp, rows):
-    with open(os.path.join(outdir, "comparison.json"), "w") as fh:
+    """Whole or not at all: a run killed mid-write keeps the previous file."""
+    path = os.path.join(outdir, "comparison.json")
+    with open(path + ".tmp", "w") as fh:
         json.dump(dict(stamp, rows=rows), fh, indent=1)
+    os.replace(path + ".tmp", path)
 
 
 def render(doc, outdir):
@@ -244,6 +247,9 @@ def main():
         with open(sys.argv[2]) as fh:
             render(json.load(fh), sys.argv[3])
         return
+    global torch, F
+    import torch
+    import torch.nn.functional as F
     gelu, outdir = sys.argv[1], sys.argv[2]
     sizes = list(range(12, 29, 2))
     if "--sizes" in sys.argv:
