@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 
 /// Architectures with machine code in the fatbin; the last also ships as PTX.
-const ARCHS: &[&str] = &["75", "80", "86", "89", "90", "100", "120"];
+/// sm_110 (Jetson Thor) has a major version of its own: sm_100's code does not run
+/// there, nor does sm_120's PTX.
+const ARCHS: &[&str] = &["75", "80", "86", "89", "90", "100", "110", "120"];
 
 /// Where to get nvcc, by the script's full path: as a dependency, the crate's sources
 /// sit in cargo's registry, not in the user's project.

@@ -1,6 +1,6 @@
 //! The machine code the crate ships, checked without a GPU: every kernel's sm_90
-//! code moves data with 128-bit global loads and stores, the fp32 kernels' sm_100
-//! and sm_120 code with 256-bit ones, no kernel of any architecture uses local
+//! code moves data with 128-bit global loads and stores, the fp32 kernels' sm_100,
+//! sm_110 and sm_120 code with 256-bit ones, no kernel of any architecture uses local
 //! memory (no register spills), and the fatbin holds code for every target
 //! architecture.
 //!
@@ -147,7 +147,7 @@ fn no_kernel_uses_local_memory_on_any_target() {
 /// the fused ops' flat kernels keep 16.
 #[test]
 fn fp32_kernels_for_sm_100_and_newer_use_256_bit_accesses() {
-    for (target, funcs) in kernels_of(&["100", "120"]) {
+    for (target, funcs) in kernels_of(&["100", "110", "120"]) {
         for (name, code) in funcs.iter().filter(|(name, _)| moves_vectors(name)) {
             let (load, store) = if name.starts_with("gelu_bias_backward_")
                 || name.contains("_flat_")
