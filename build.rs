@@ -56,14 +56,15 @@ fn main() {
         .to_path_buf();
     let cuda_dir = manifest.join("cuda");
 
-    compile_fatbin(&nvcc, &cuda_dir, &fatbin, &setup_hint(&manifest));
+    let archs = target_archs(&nvcc);
+    compile_fatbin(&nvcc, &archs, &cuda_dir, &fatbin, &setup_hint(&manifest));
     compile_host_library(&toolkit.join("include"), &cuda_dir);
     // For the SASS check in tests/sass.rs: where cuobjdump lives, what was built.
     println!(
         "cargo:rustc-env=GELU_CUDA_BIN={}",
         toolkit.join("bin").display()
     );
-    println!("cargo:rustc-env=GELU_ARCHS={}", target_archs().join(","));
+    println!("cargo:rustc-env=GELU_ARCHS={}", archs.join(","));
 }
 
 fn find_nvcc(manifest: &Path) -> Option<PathBuf> {
@@ -83,18 +84,38 @@ fn find_nvcc(manifest: &Path) -> Option<PathBuf> {
     candidates.into_iter().flatten().find(|p| p.is_file())
 }
 
-fn target_archs() -> Vec<String> {
-    match env::var("CUDA_COMPUTE_CAP") {
-        Ok(list) if !list.trim().is_empty() => list
-            .split(',')
-            .map(|cap| cap.trim().replace('.', ""))
-            .collect(),
-        _ => ARCHS.iter().map(|a| a.to_string()).collect(),
+/// CUDA_COMPUTE_CAP's architectures, else those of ARCHS this nvcc can build: a
+/// CUDA 12 toolkit found before the pinned one knows no sm_110, and builds the rest.
+fn target_archs(nvcc: &Path) -> Vec<String> {
+    if let Ok(list) = env::var("CUDA_COMPUTE_CAP") {
+        if !list.trim().is_empty() {
+            return list
+                .split(',')
+                .map(|cap| cap.trim().replace('.', ""))
+                .collect();
+        }
     }
+    let known = Command::new(nvcc)
+        .arg("--list-gpu-code")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let (kept, dropped): (Vec<&str>, Vec<&str>) = ARCHS.iter().partition(|a| {
+        known.is_empty() || known.split_whitespace().any(|k| k == format!("sm_{a}"))
+    });
+    if !dropped.is_empty() {
+        println!(
+            "cargo:warning=gelu-cuda: {} cannot build sm_{}: left out (CUDA 13's nvcc builds them)",
+            nvcc.display(),
+            dropped.join(", sm_")
+        );
+    }
+    kept.into_iter().map(str::to_string).collect()
 }
 
-fn compile_fatbin(nvcc: &Path, cuda_dir: &Path, fatbin: &Path, hint: &str) {
-    let archs = target_archs();
+fn compile_fatbin(nvcc: &Path, archs: &[String], cuda_dir: &Path, fatbin: &Path, hint: &str) {
     let mut cmd = Command::new(nvcc);
     // -fmad=false: the math writes every fused multiply-add it wants explicitly, so the
     // fp32 kernels give the same bits as the host build (compiled without contraction).

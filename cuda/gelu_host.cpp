@@ -7,7 +7,7 @@
 // libm call; fma is exactly rounded either way, so both compute the same bits.
 #include "gelu_host_variants.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #include <xmmintrin.h>
 #else
 #include <cfenv>
@@ -20,14 +20,16 @@ using gelu_host::dtype_of;
 
 // The GPU's floating-point rules for the length of a launch, whatever the calling
 // thread has set (threads inherit it; a process linked with -ffast-math starts with
-// flush-to-zero on): round to nearest even, subnormal inputs and results kept.
+// flush-to-zero on): round to nearest even, subnormal inputs and results kept, and
+// no trap (the kernels meet inf * 0 where dy is infinite).
 class GpuFloatRules {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
     const unsigned saved_ = _mm_getcsr();
 
 public:
-    // MXCSR: flush-to-zero (bit 15), the rounding mode (bits 13-14), denormals-are-zero (bit 6).
-    GpuFloatRules() { _mm_setcsr(saved_ & ~0xE040u); }
+    // MXCSR: flush-to-zero (bit 15), the rounding mode (bits 13-14) and
+    // denormals-are-zero (bit 6) cleared, every exception masked (bits 7-12).
+    GpuFloatRules() { _mm_setcsr((saved_ & ~0xE040u) | 0x1F80u); }
     ~GpuFloatRules() { _mm_setcsr(saved_); }
 #else
     std::fenv_t saved_;

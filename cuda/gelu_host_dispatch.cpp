@@ -61,12 +61,15 @@ bool cpu_has_fma() {
 #endif
 }
 
+// The FMA compilation, unless the launch asks for the generic one.
+bool use_fma(const gelu_host_launch& launch) { return !launch.portable && cpu_has_fma(); }
+
 }  // namespace
 
 extern "C" gelu_status gelu_host_forward(gelu_approx approx, gelu_dtype dtype, const void* x,
                                          void* y, uint64_t n, gelu_host_launch launch) {
 #if defined(GELU_HOST_HAS_FMA_VARIANT)
-    if (!launch.portable && cpu_has_fma()) return gelu_host_forward_fma(approx, dtype, x, y, n, launch);
+    if (use_fma(launch)) return gelu_host_forward_fma(approx, dtype, x, y, n, launch);
 #endif
     return gelu_host_forward_generic(approx, dtype, x, y, n, launch);
 }
@@ -75,7 +78,7 @@ extern "C" gelu_status gelu_host_backward(gelu_approx approx, gelu_dtype dtype, 
                                           const void* dy, void* dx, uint64_t n,
                                           gelu_host_launch launch) {
 #if defined(GELU_HOST_HAS_FMA_VARIANT)
-    if (!launch.portable && cpu_has_fma()) return gelu_host_backward_fma(approx, dtype, x, dy, dx, n, launch);
+    if (use_fma(launch)) return gelu_host_backward_fma(approx, dtype, x, dy, dx, n, launch);
 #endif
     return gelu_host_backward_generic(approx, dtype, x, dy, dx, n, launch);
 }
@@ -83,7 +86,7 @@ extern "C" gelu_status gelu_host_backward(gelu_approx approx, gelu_dtype dtype, 
 extern "C" gelu_status gelu_host_rows(gelu_op op, gelu_approx approx, gelu_dtype dtype,
                                       const gelu_rows_args* args, gelu_host_launch launch) {
 #if defined(GELU_HOST_HAS_FMA_VARIANT)
-    if (!launch.portable && cpu_has_fma()) return gelu_host_rows_fma(op, approx, dtype, args, launch);
+    if (use_fma(launch)) return gelu_host_rows_fma(op, approx, dtype, args, launch);
 #endif
     return gelu_host_rows_generic(op, approx, dtype, args, launch);
 }
@@ -91,7 +94,7 @@ extern "C" gelu_status gelu_host_rows(gelu_op op, gelu_approx approx, gelu_dtype
 extern "C" gelu_status gelu_host_survey(gelu_op op, gelu_approx approx, const gelu_survey_args* args,
                                         gelu_host_launch launch) {
 #if defined(GELU_HOST_HAS_FMA_VARIANT)
-    if (!launch.portable && cpu_has_fma()) return gelu_host_survey_fma(op, approx, args, launch);
+    if (use_fma(launch)) return gelu_host_survey_fma(op, approx, args, launch);
 #endif
     return gelu_host_survey_generic(op, approx, args, launch);
 }

@@ -204,7 +204,10 @@ total="${2:-580}"
 work="$here/r"
 rm -rf "$work" && mkdir -p "$work" "$out"
 pack() {  # written beside, then renamed: all.tar.gz is never half a file
-  tar -C "$here" -czf "$out/all.tar.gz.part" r 2>/dev/null && mv "$out/all.tar.gz.part" "$out/all.tar.gz"
+  # A file that grew while tar read it (a step still writing) exits 1 with a whole
+  # archive; only more is a failure.
+  tar --warning=no-file-changed -C "$here" -czf "$out/all.tar.gz.part" r 2>/dev/null
+  [ $? -le 1 ] && mv "$out/all.tar.gz.part" "$out/all.tar.gz"
 }
 GELU_CHECK_SECONDS=$((total - 30)) timeout -k 5 $((total - 15)) "$here/run.sh" "$work" >"$work/run-stdout.txt" 2>&1 &
 run=$!

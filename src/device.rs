@@ -552,7 +552,8 @@ pub fn driver_available() -> bool {
 /// ```
 /// match gelu_cuda::cuda_context(0) {
 ///     Ok(ctx) => println!("running on {}", ctx.name().unwrap_or_default()),
-///     Err(e) => println!("no GPU here: {e}"),
+///     Err(e) if e.is_no_gpu() => println!("no GPU here: {e}"),
+///     Err(e) => println!("the GPU failed: {e}"),
 /// }
 /// ```
 pub fn cuda_context(ordinal: usize) -> Result<Arc<CudaContext>, GeluError> {

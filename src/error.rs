@@ -71,7 +71,7 @@ pub enum GeluError {
     },
     /// No CUDA driver library (`libcuda`) could be loaded on this machine.
     NoDriver,
-    /// The driver is there but reports no CUDA device.
+    /// The driver is there but reports no CUDA device (at the ordinal asked for).
     NoDevice,
     /// The kernels could not be loaded into the context (for example a GPU older
     /// than sm_75, or a driver too old for the embedded code).
@@ -133,10 +133,10 @@ impl std::error::Error for GeluError {
 }
 
 impl GeluError {
-    /// Whether this machine has no GPU to run on ([`GeluError::NoDriver`] or
-    /// [`GeluError::NoDevice`]): the one case where falling back to the host path is
-    /// the right answer. Any other error, a GPU that is there but fails, is a fault to
-    /// report.
+    /// Whether there is no GPU to run on ([`GeluError::NoDriver`], or
+    /// [`GeluError::NoDevice`]: none at the ordinal asked for): the one case where
+    /// falling back to the host path is the right answer. Any other error, a GPU
+    /// that is there but fails, is a fault to report.
     ///
     /// ```
     /// use gelu_cuda::GeluError;

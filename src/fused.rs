@@ -773,3 +773,20 @@ where
     let call = plan_geglu_backward_split(a, g, d, da, dg)?;
     run::<T>(stream, approx, &[call])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Zero rows of the widest even width: planned without forming the address
+    /// of a second half that no row has (h * elem would overflow), nothing to run.
+    #[test]
+    fn geglu_plans_zero_rows_of_any_width() {
+        let cols = usize::MAX - 1;
+        let f = plan_geglu_forward((0x1000, 0), (0x2000, 0), cols, 4).unwrap();
+        assert_eq!((f.items, f.args.in_[1]), (0, f.args.in_[0]));
+        let b = plan_geglu_backward((0x1000, 0), (0x2000, 0), (0x3000, 0), cols, 4).unwrap();
+        assert_eq!((b.items, b.args.in_[1]), (0, b.args.in_[0]));
+        assert_eq!(b.args.out[1], b.args.out[0]);
+    }
+}

@@ -193,11 +193,13 @@ impl HostRunner {
         self
     }
 
-    /// Run the kernels' generic compilation, which CPUs without fused multiply-add
-    /// instructions run (x86-64 before Haswell; there `fmaf` is a library call).
-    /// By default an x86-64 CPU with FMA and AVX2 runs a compilation that uses them;
-    /// elsewhere the generic one is all there is. The results are the same bits
-    /// either way, which the tests check.
+    /// Run the kernels' generic compilation, the one CPUs without fused multiply-add
+    /// instructions run (x86-64 before Haswell), where each `fmaf` is a libm call
+    /// (glibc picks a hardware or a software one by the CPU). By default an x86-64
+    /// CPU with FMA and AVX2 runs a compilation that uses them; elsewhere the
+    /// generic one is all there is. The results are the same bits either way, which
+    /// the tests check, in CI also with glibc's own FMA use turned off
+    /// (`GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA`: the software `fmaf`).
     ///
     /// ```
     /// use gelu_cuda::{host::HostRunner, Approximation};

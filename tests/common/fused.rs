@@ -1109,7 +1109,11 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
             out
         };
         let small = run(PERIOD_ROWS, PERIOD_ROWS);
-        let small_heavy = run(PERIOD_ROWS, 0);
+        let small_heavy = if heavy < rows {
+            run(PERIOD_ROWS, 0)
+        } else {
+            Vec::new()
+        };
         let large = run(rows, heavy);
         for (k, &e) in outs.iter().enumerate() {
             let label = format!("{what}, output {k}");
@@ -1117,12 +1121,11 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
             match e {
                 PerRow(_) => {
                     let table = small[k].written(&label);
-                    let heavy_table = small_heavy[k].written(&label);
+                    let heavy_table = small_heavy.get(k).map(|o| o.written(&label));
                     let bad = got.chunks(table.len()).enumerate().position(|(b, rows)| {
-                        let t = if b * PERIOD_ROWS >= heavy {
-                            &heavy_table
-                        } else {
-                            &table
+                        let t = match &heavy_table {
+                            Some(h) if b * PERIOD_ROWS >= heavy => h,
+                            _ => &table,
                         };
                         rows.iter().zip(t).any(|(v, t)| v.to_bits_u32() != *t)
                     });
