@@ -26,22 +26,25 @@ impl Backend {
     pub fn open(device: Option<DeviceArg>) -> Result<Self, String> {
         match device {
             Some(DeviceArg::Cpu) => Ok(Backend::Host),
-            Some(DeviceArg::Cuda) => {
-                Self::gpu(gelu_cuda::cuda_context(0)).map_err(|e| format!("--device cuda: {e}"))
-            }
+            Some(DeviceArg::Cuda) => gelu_cuda::cuda_context(0)
+                .map_err(|e| e.to_string())
+                .and_then(Self::gpu)
+                .map_err(|e| format!("--device cuda: {e}")),
             // The host path where there is no GPU; a GPU that fails to open is
             // reported, not passed over.
             None => match gelu_cuda::cuda_context(0) {
                 Err(e) if e.is_no_gpu() => Ok(Backend::Host),
-                opened => Self::gpu(opened).map_err(|e| {
-                    format!("the GPU failed ({e}); --device cpu runs on the host path")
-                }),
+                opened => opened
+                    .map_err(|e| e.to_string())
+                    .and_then(Self::gpu)
+                    .map_err(|e| {
+                        format!("the GPU failed ({e}); --device cpu runs on the host path")
+                    }),
             },
         }
     }
 
-    fn gpu(ctx: Result<Arc<CudaContext>, gelu_cuda::GeluError>) -> Result<Self, String> {
-        let ctx = ctx.map_err(|e| e.to_string())?;
+    fn gpu(ctx: Arc<CudaContext>) -> Result<Self, String> {
         let stream = ctx.new_stream().map_err(|e| e.to_string())?;
         Ok(Backend::Gpu { ctx, stream })
     }
