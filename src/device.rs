@@ -5,7 +5,9 @@
 use std::ffi::{c_void, CStr};
 use std::sync::{Arc, Mutex};
 
-use cudarc::driver::{result, sys, CudaContext, CudaFunction, CudaStream, DevicePtrMut};
+use cudarc::driver::{
+    result, sys, CudaContext, CudaFunction, CudaStream, DevicePtrMut, DeviceSlice,
+};
 use cudarc::nvrtc::Ptx;
 
 use crate::error::check_len;
@@ -174,17 +176,43 @@ pub(crate) fn check_context(
     }
 }
 
+/// The alignment a buffer's elements need.
+pub(crate) fn element_align<T>(_buffer: &impl DeviceSlice<T>) -> usize {
+    std::mem::align_of::<T>()
+}
+
+/// Checks that a buffer starts at a multiple of its elements' alignment (every
+/// address cudarc gives does, unless an `unsafe` transmute made it otherwise).
+pub(crate) fn check_aligned(
+    operand: &'static str,
+    address: u64,
+    align: usize,
+) -> Result<(), GeluError> {
+    if address.is_multiple_of(align as u64) {
+        Ok(())
+    } else {
+        Err(GeluError::Misaligned {
+            operand,
+            address,
+            align,
+        })
+    }
+}
+
 fn arg<P>(p: &P) -> *mut c_void {
     p as *const P as *mut c_void
 }
 
 /// Checks that a buffer belongs to the stream's context and takes its device
-/// pointer for reading (`input!`) or writing (`output!`): `((address, len), guard)`.
-/// The guard orders the buffer on the stream and must outlive the launch.
+/// pointer for reading (`input!`) or writing (`output!`), refusing a misaligned one:
+/// `((address, len), guard)`. The guard orders the buffer on the stream and must
+/// outlive the launch.
 macro_rules! input {
     ($stream:expr, $name:literal, $buf:expr) => {{
         $crate::device::check_context($stream, $name, $buf.stream())?;
+        let align = $crate::device::element_align($buf);
         let (p, g) = $buf.device_ptr($stream);
+        $crate::device::check_aligned($name, p, align)?;
         ((p, $buf.len()), g)
     }};
 }
@@ -193,7 +221,9 @@ macro_rules! output {
     ($stream:expr, $name:literal, $buf:expr) => {{
         $crate::device::check_context($stream, $name, $buf.stream())?;
         let len = $buf.len();
+        let align = $crate::device::element_align(&*$buf);
         let (p, g) = $buf.device_ptr_mut($stream);
+        $crate::device::check_aligned($name, p, align)?;
         ((p, len), g)
     }};
 }
@@ -576,6 +606,26 @@ pub fn cuda_context(ordinal: usize) -> Result<Arc<CudaContext>, GeluError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Addresses between elements are refused with the operand, address and alignment;
+    /// element-aligned ones pass.
+    #[test]
+    fn misaligned_addresses_are_refused() {
+        for (align, good, bad) in [
+            (4, 0x7f00_0000_0104u64, 0x7f00_0000_0106u64),
+            (2, 0x102, 0x101),
+        ] {
+            assert!(check_aligned("x", good, align).is_ok());
+            match check_aligned("dx", bad, align) {
+                Err(GeluError::Misaligned {
+                    operand: "dx",
+                    address,
+                    align: a,
+                }) => assert_eq!((address, a), (bad, align)),
+                other => panic!("expected a misalignment, got {other:?}"),
+            }
+        }
+    }
 
     /// Every op of the ABI before the surveys has its kernels in the set, each at the
     /// position `index` gives it, and every one is in the fatbin's name table.

@@ -64,6 +64,17 @@ pub enum GeluError {
         /// The range's end.
         end: u64,
     },
+    /// A buffer's device address is not a multiple of its element's size. Only a
+    /// view made with cudarc's `unsafe` `transmute` can be so; a kernel reading it
+    /// would fault and leave the whole context unusable, so the call refuses it.
+    Misaligned {
+        /// The operand.
+        operand: &'static str,
+        /// Its device address.
+        address: u64,
+        /// The alignment its element type needs, in bytes.
+        align: usize,
+    },
     /// A buffer belongs to a different CUDA context than the stream.
     ContextMismatch {
         /// The operand that belongs elsewhere.
@@ -110,6 +121,14 @@ impl std::fmt::Display for GeluError {
             Self::SurveyRange { start, end } => write!(
                 f,
                 "fp32 survey inputs {start}..{end} are not a range within 0..2^32"
+            ),
+            Self::Misaligned {
+                operand,
+                address,
+                align,
+            } => write!(
+                f,
+                "`{operand}` starts at {address:#x}, not a multiple of its elements' {align} bytes"
             ),
             Self::ContextMismatch { operand } => write!(
                 f,

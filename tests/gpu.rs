@@ -260,6 +260,63 @@ fn gpu_bad_input_is_a_typed_error() {
         "{err}"
     );
 
+    // Views that start between elements (only an unsafe transmute makes them) are
+    // refused before any launch: a kernel would fault on them and leave the context
+    // unusable. It still works afterwards.
+    let bytes = s.clone_htod(&[0x3fu8; 4 * 17]).unwrap();
+    let mut bytes_out = s.alloc_zeros::<u8>(4 * 17).unwrap();
+    // SAFETY: each view lies within its allocation (16 f32 from byte 1 or 2 of 68),
+    // and is only passed to calls that must refuse it.
+    let odd = unsafe { bytes.slice(1..).transmute::<f32>(16) }.unwrap();
+    let err = gelu_cuda::forward(s, Approximation::Exact, &odd, &mut y).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::Misaligned {
+                operand: "x",
+                align: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let mut out_view = bytes_out.slice_mut(2..);
+    // SAFETY: as above.
+    let mut odd_out = unsafe { out_view.transmute_mut::<f32>(16) }.unwrap();
+    let err = gelu_cuda::backward(s, Approximation::Tanh, &x, &x, &mut odd_out).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::Misaligned {
+                operand: "dx",
+                align: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // SAFETY: as above; 33 bf16 from byte 1.
+    let odd_half = unsafe { bytes.slice(1..).transmute::<bf16>(33) }.unwrap();
+    let mut half_y = s.alloc_zeros::<bf16>(33).unwrap();
+    let err = gelu_cuda::forward(s, Approximation::Sigmoid, &odd_half, &mut half_y).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::Misaligned {
+                operand: "x",
+                align: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    gelu_cuda::forward(s, Approximation::Exact, &x, &mut y).unwrap();
+    let y_host = s.clone_dtoh(&y).unwrap();
+    assert!(
+        y_host.iter().all(|&v| (v - 0.841_344_7).abs() < 1e-6),
+        "{y_host:?}"
+    );
+
     // Empty buffers: a no-op.
     let empty_x = x.slice(0..0);
     let mut empty_y = y.slice_mut(0..0);
@@ -412,6 +469,33 @@ fn gpu_fused_bad_input() {
                 operand: "dbias",
                 expected: 4,
                 actual: 5
+            }
+        ),
+        "{err}"
+    );
+    // A workspace that starts between floats (an unsafe transmute) is refused.
+    let mut ws_bytes = s.alloc_zeros::<u8>(4 * 13).unwrap();
+    let mut ws_view = ws_bytes.slice_mut(3..);
+    // SAFETY: 12 floats from byte 3 of 52 lie within the allocation; the call must
+    // refuse them.
+    let mut odd_ws = unsafe { ws_view.transmute_mut::<f32>(12) }.unwrap();
+    let err = gelu_cuda::bias_gelu_backward(
+        s,
+        Approximation::Exact,
+        &x,
+        &x,
+        &mut dx,
+        &mut db,
+        &mut odd_ws,
+        4,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::Misaligned {
+                operand: "workspace",
+                ..
             }
         ),
         "{err}"
