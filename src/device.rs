@@ -2,6 +2,7 @@
 //! caller's stream. A call validates its arguments, looks the kernel up, launches,
 //! and returns: no host synchronisation, no allocation, no module load.
 
+use std::cell::Cell;
 use std::ffi::{c_void, CStr};
 use std::sync::{Arc, Mutex};
 
@@ -112,21 +113,38 @@ pub fn kernel_loads() -> usize {
     LOADS.load(std::sync::atomic::Ordering::SeqCst)
 }
 
-/// Loaded kernel sets by context handle. A context is never unloaded while the
-/// process runs (the set holds it), so a handle is never reused for another one.
-static SETS: Mutex<Vec<(usize, Arc<KernelSet>)>> = Mutex::new(Vec::new());
+/// Loaded kernel sets by context handle. A set holds its context, so neither is ever
+/// unloaded while the process runs and a handle is never reused for another
+/// context: the sets are leaked, and a launch borrows its own without counting
+/// references.
+static SETS: Mutex<Vec<(usize, &'static KernelSet)>> = Mutex::new(Vec::new());
 
-fn kernel_set(ctx: &Arc<CudaContext>) -> Result<Arc<KernelSet>, GeluError> {
+thread_local! {
+    /// The set this thread launched from last: a thread nearly always launches in one
+    /// context, and then takes no lock and writes nothing that other threads share.
+    static LAST_SET: Cell<Option<(usize, &'static KernelSet)>> = const { Cell::new(None) };
+}
+
+fn kernel_set(ctx: &Arc<CudaContext>) -> Result<&'static KernelSet, GeluError> {
     let key = ctx.cu_ctx() as usize;
+    if let Some((last, set)) = LAST_SET.get() {
+        if last == key {
+            return Ok(set);
+        }
+    }
     // Held across the load: a context's module is loaded exactly once however many
     // threads ask at the same time.
     let mut sets = SETS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, set)) = sets.iter().find(|(k, _)| *k == key) {
-        return Ok(set.clone());
-    }
-    let set = Arc::new(KernelSet::load(ctx)?);
-    LOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    sets.push((key, set.clone()));
+    let set = match sets.iter().find(|(k, _)| *k == key) {
+        Some(&(_, set)) => set,
+        None => {
+            let set: &'static KernelSet = Box::leak(Box::new(KernelSet::load(ctx)?));
+            LOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            sets.push((key, set));
+            set
+        }
+    };
+    LAST_SET.set(Some((key, set)));
     Ok(set)
 }
 
