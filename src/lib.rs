@@ -36,8 +36,8 @@
 //! ```
 //!
 //! Every op that can fail returns a [`GeluError`], never a panic on user input:
-//! operands of the wrong length or shape, a buffer of another context, no driver
-//! or device, a failed load or launch. Empty inputs launch nothing (but for the
+//! operands of the wrong length or shape, a buffer of another context, a view that
+//! starts between elements, no driver or device, a failed load or launch. Empty inputs launch nothing (but for the
 //! bias backward on zero rows, which sets its bias gradient to zeros).
 //!
 //! Without a GPU, the same kernels on host slices:
