@@ -48,6 +48,86 @@ impl Approximation {
     }
 }
 
+/// The names [`Approximation`]'s `FromStr` takes, each with the approximation it
+/// means: ours, PyTorch's `approximate` argument, and Hugging Face's `hidden_act`
+/// names for these three formulas.
+const NAMES: [(&str, Approximation); 10] = [
+    ("exact", Approximation::Exact),
+    ("none", Approximation::Exact),
+    ("gelu", Approximation::Exact),
+    ("tanh", Approximation::Tanh),
+    ("gelu_new", Approximation::Tanh),
+    ("gelu_fast", Approximation::Tanh),
+    ("gelu_pytorch_tanh", Approximation::Tanh),
+    ("gelu_accurate", Approximation::Tanh),
+    ("sigmoid", Approximation::Sigmoid),
+    ("quick_gelu", Approximation::Sigmoid),
+];
+
+/// Parses an approximation by name, ignoring ASCII case: ours (`exact`, `tanh`,
+/// `sigmoid`), PyTorch's `F.gelu(approximate=...)` values (`none`, `tanh`), and
+/// the `hidden_act` names of Hugging Face model configurations that denote these
+/// formulas (`gelu`; `gelu_new`, `gelu_fast`, `gelu_pytorch_tanh` and
+/// `gelu_accurate`, which all compute the tanh form; `quick_gelu`). Activations that
+/// are not one of the three (a clipped `gelu_10`, say) are an error.
+///
+/// ```
+/// use gelu_cuda::Approximation;
+/// for approx in Approximation::ALL {
+///     assert_eq!(approx.name().parse(), Ok(approx));
+/// }
+/// assert_eq!("none".parse(), Ok(Approximation::Exact));
+/// assert_eq!("gelu_pytorch_tanh".parse(), Ok(Approximation::Tanh));
+/// assert_eq!("Quick_GELU".parse(), Ok(Approximation::Sigmoid));
+/// let err = "gelu_10".parse::<Approximation>().unwrap_err();
+/// assert_eq!(err.name(), "gelu_10");
+/// ```
+impl std::str::FromStr for Approximation {
+    type Err = UnknownApproximation;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map(|&(_, approx)| approx)
+            .ok_or_else(|| UnknownApproximation { name: s.to_owned() })
+    }
+}
+
+/// A name that is none of [`Approximation`]'s (see its `FromStr`).
+///
+/// ```
+/// let err = "erf2".parse::<gelu_cuda::Approximation>().unwrap_err();
+/// assert!(err.to_string().starts_with("unknown GELU approximation `erf2`"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownApproximation {
+    name: String,
+}
+
+impl UnknownApproximation {
+    /// The name given.
+    ///
+    /// ```
+    /// assert_eq!("x".parse::<gelu_cuda::Approximation>().unwrap_err().name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for UnknownApproximation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown GELU approximation `{}` (known: ", self.name)?;
+        for (i, (name, _)) in NAMES.iter().enumerate() {
+            write!(f, "{}{name}", if i == 0 { "" } else { ", " })?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl std::error::Error for UnknownApproximation {}
+
 impl std::fmt::Display for Approximation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -71,7 +71,7 @@ mod op;
 pub mod reference;
 pub mod timing;
 
-pub use approx::Approximation;
+pub use approx::{Approximation, UnknownApproximation};
 pub use buffer::{DeviceBuffer, DeviceBufferMut};
 pub use device::{
     backward, backward_inplace, cuda_context, driver_available, fatbin, forward, forward_inplace,
