@@ -164,9 +164,9 @@ else
   echo "compare-pytorch: not run (no PyTorch)" >>"$summary"
 fi
 flush_logs
-# Nsight Compute and the launch bench keep about 90 s; the A/B runs take the rest.
+# Nsight Compute and the launch bench keep about 100 s; the A/B runs take the rest.
 if [ -x "$here/ab.sh" ]; then
-  RESERVE=90
+  RESERVE=100
   step ab 300 bash -c '"$0" "$1" "$STEP_SECONDS"' "$here/ab.sh" "$out/ab"
   RESERVE=0
 fi
@@ -178,7 +178,7 @@ if [ -n "$ncu" ]; then
 else
   echo "ncu: not run (ncu not found)" >>"$summary"
 fi
-step launch-overhead 30 "$here/bin/bench-launch" --bench --warm-up-time 1 --measurement-time 3
+step launch-overhead 45 "$here/bin/bench-launch" --bench --warm-up-time 1 --measurement-time 3
 timeout 20 nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader 2>&1 |
   sed 's/^/gpu after: /' >>"$summary"
 flush_logs

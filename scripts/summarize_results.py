@@ -15,6 +15,7 @@ bench-odd-cols.json (`gelu bench`), comparison.json (compare_pytorch.py), ab/*.c
 import csv
 import json
 import os
+import re
 import sys
 
 from compare_pytorch import read_bench_json  # beside this script, here and in the bundle
@@ -23,6 +24,15 @@ PLAIN = ("forward", "backward")
 FUSED = ("bias-forward", "bias-backward", "geglu-forward", "geglu-backward")
 DTYPES = ("f32", "f16", "bf16")
 APPROX = ("exact", "tanh", "sigmoid")
+
+
+def read_text(*path):
+    """A result file's text, or None where its step left none."""
+    path = os.path.join(*path)
+    if not os.path.exists(path):
+        return None
+    with open(path) as fh:
+        return fh.read()
 
 
 def log2(n):
@@ -97,11 +107,10 @@ def bench_section(d):
 
 
 def pytorch_section(d):
-    path = os.path.join(d, "comparison.json")
-    if not os.path.exists(path):
+    text = read_text(d, "comparison.json")
+    if text is None:
         return ["No comparison.json: the PyTorch comparison did not run."]
-    with open(path) as fh:
-        doc = json.load(fh)
+    doc = json.loads(text)
     rows = doc["rows"]
     ours = {(r["dtype"], r["n"], r["op"], r["approximation"]): r["median_us"]
             for r in rows if r["impl"] == "gelu-cuda"}
@@ -168,19 +177,18 @@ def ab_section(d):
             else:
                 out.append(f"| {v} | - | - | - | 0 |")
         out.append("")
-    summary = os.path.join(ab, "ab-summary.txt")
-    if os.path.exists(summary):
-        with open(summary) as fh:
-            out += ["", "```", fh.read().rstrip(), "```"]
+    summary = read_text(ab, "ab-summary.txt")
+    if summary is not None:
+        out += ["", "```", summary.rstrip(), "```"]
     return out
 
 
 def ncu_section(d):
-    path = os.path.join(d, "ncu.csv")
-    if not os.path.exists(path):
+    text = read_text(d, "ncu.csv")
+    if text is None:
         return ["No ncu.csv: Nsight Compute did not run."]
-    with open(path) as fh:  # ncu's own notes and the program's lines are not CSV rows
-        lines = [l for l in fh if l.startswith('"')]
+    # ncu's own notes and the program's lines are not CSV rows.
+    lines = [l for l in text.splitlines(keepends=True) if l.startswith('"')]
     metrics = {}  # by launch, in order: a kernel name can recur (the dbias reductions)
     for r in csv.DictReader(lines):
         metrics.setdefault((int(r["ID"]), r["Kernel Name"]), {})[r["Metric Name"]] = r["Metric Value"].replace(",", "")
@@ -192,15 +200,54 @@ def ncu_section(d):
     return out
 
 
+UNITS = {"ps": 1e-6, "ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def launch_times(text):
+    """{benchmark: median estimate in µs} from criterion's report lines: the id, on
+    its own line when long, then `time:   [low estimate high]`."""
+    times, name = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^(.*?)\s*time:\s+\[\S+ \S+ (\S+) (\S+) \S+ \S+\]", line)
+        if m:
+            label = m.group(1).strip() or name
+            if label:
+                times[label.split("/")[-1]] = float(m.group(2)) * UNITS[m.group(3)]
+            name = None
+        elif line.strip() and not line.startswith(" "):
+            name = line.strip()
+    return times
+
+
+def launch_section(d):
+    logs = read_text(d, "logs.txt")
+    if logs is None:
+        return ["No logs.txt: the launch bench's output did not come back."]
+    start = logs.find("=== launch-overhead")
+    if start < 0:
+        return ["The launch bench did not run."]
+    end = logs.find("\n=== ", start + 1)
+    times = launch_times(logs[start:end if end > 0 else len(logs)])
+    if not times:
+        return ["The launch bench reported no times."]
+    out = ["| benchmark | µs per 100 calls |", "|---|---|"]
+    out += [f"| {k} | {v:.1f} |" for k, v in times.items()]
+    for safe, bare in (("gelu_cuda::forward, no event tracking", "bare cuLaunchKernel"),
+                       ("gelu_cuda::forward, no event tracking, 32 threads", "bare cuLaunchKernel, 32 threads")):
+        if safe in times and bare in times:
+            out.append(f"\n{safe} / {bare}: {times[safe] / times[bare]:.2f}x (goal <= 1.1x)")
+    return out
+
+
 def main():
     d = sys.argv[1]
     out = [f"# GPU check: {os.path.abspath(d)}", ""]
-    summary = os.path.join(d, "summary.txt")
-    if os.path.exists(summary):
-        with open(summary) as fh:
-            out += ["```", fh.read().rstrip(), "```"]
+    summary = read_text(d, "summary.txt")
+    if summary is not None:
+        out += ["```", summary.rstrip(), "```"]
     for title, section in (("Speed against copy", bench_section), ("Against PyTorch", pytorch_section),
-                           ("A/B builds", ab_section), ("Nsight Compute at 2^26", ncu_section)):
+                           ("A/B builds", ab_section), ("Nsight Compute at 2^26", ncu_section),
+                           ("Launch overhead", launch_section)):
         try:  # one unreadable file (a step cut short) costs its own section only
             body = section(d)
         except Exception as e:  # noqa: BLE001
