@@ -37,8 +37,9 @@ typedef enum gelu_op {
     GELU_OP_BIAS_FORWARD_FLAT = 7,
     GELU_OP_GEGLU_FORWARD_FLAT = 8,
     GELU_OP_GEGLU_BACKWARD_FLAT = 9,
-    GELU_OP_SURVEY_FORWARD = 10, /* fp32 only: error statistics of the forward ... */
-    GELU_OP_SURVEY_BACKWARD = 11 /* ... and of the backward (dy = 1), see gelu_survey_args */
+    GELU_OP_BIAS_BACKWARD_INPUT = 10, /* as op 3, with pre formed from x and b as op 2 forms it */
+    GELU_OP_SURVEY_FORWARD = 11, /* fp32 only: error statistics of the forward ... */
+    GELU_OP_SURVEY_BACKWARD = 12 /* ... and of the backward (dy = 1), see gelu_survey_args */
 } gelu_op;
 
 typedef enum gelu_approx {
@@ -75,6 +76,8 @@ typedef struct gelu_host_launch {
  * a stride of 0 repeats one row (a bias). The roles, by op:
  *   BIAS_FORWARD    in {x, b}         out {y, pre or NULL}
  *   BIAS_BACKWARD   in {pre, dy}      out {dx}    partial[chunk * cols + c], chunk_rows
+ *   BIAS_BACKWARD_INPUT  in {x, dy, b}  the same; b repeats every in_stride[2] columns
+ *                   (the caller reads several rows as one; see plan_bias_backward)
  *   DBIAS_REDUCE    partial           out {sums}  sums[c] = sum over k < rows of partial[k * cols + c]
  *   GEGLU_FORWARD   in {a, g}         out {out}
  *   GEGLU_BACKWARD  in {a, g, dout}   out {da, dg} */

@@ -38,7 +38,10 @@ struct GegluBackwardOp {
 };
 
 // Bias gradient, stage 1: dx = dy GELU'(pre), written out, and for each chunk of
-// chunk_rows rows the column sums of dx in f32, rows added in order. A thread owns
+// chunk_rows rows the column sums of dx in f32, rows added in order. FROM_INPUT:
+// pre is formed here, as BiasForwardOp forms and stores it (x + b in f32, rounded to
+// T), from x in in[0] and the bias in in[2], which repeats every in_stride[2]
+// columns of a row read as several. A thread owns
 // one (chunk, column vector); the chunking depends only on the shape, so the sums,
 // and the order they are formed in, are the same on every run and every device.
 // Where a width is not a multiple of 8 the caller passes 2, 4 or 8 rows as one
@@ -46,18 +49,20 @@ struct GegluBackwardOp {
 // in a launch of their own.
 // 16-byte vectors on every architecture: a thread holds a column sum per element,
 // and 32-byte vectors would double them and halve the work items.
-template <class T, class G>
+template <class T, class G, bool FROM_INPUT>
 GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthreads) {
     constexpr int BYTES = GELU_VECTOR_BYTES;
     constexpr uint64_t W = Vec<T, BYTES>::WIDTH;
     const T* pre = static_cast<const T*>(a.in[0]);
     const T* dy = static_cast<const T*>(a.in[1]);
+    const T* bias = static_cast<const T*>(a.in[2]);
+    const uint64_t period = a.in_stride[2];
     T* dx = static_cast<T*>(a.out[0]);
     const bool vec = a.cols % W == 0 && vector_aligned(pre, BYTES) && vector_aligned(dy, BYTES) &&
                      vector_aligned(dx, BYTES);
     const uint64_t step = vec ? W : 1;
     const uint64_t per_row = a.cols / step;
-    if (per_row == 0) return;
+    if (per_row == 0 || (FROM_INPUT && period == 0)) return;
     const uint64_t chunks = (a.rows + a.chunk_rows - 1) / a.chunk_rows;
     RowWalk at(tid, nthreads, per_row);
     for (uint64_t i = tid; i < chunks * per_row; i += nthreads, at.next()) {
@@ -67,6 +72,23 @@ GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthre
         float acc[W];
 #pragma unroll
         for (uint64_t e = 0; e < W; ++e) acc[e] = 0.0f;
+        // The bias of this item's columns, the same in every row of its chunk (kept
+        // in the storage type: as floats, the extra registers spilled).
+        Vec<T, BYTES> b{};
+        if (FROM_INPUT) {
+            uint64_t c = col;
+            while (c >= period) c -= period;  // a row holds at most 8 periods
+#pragma unroll
+            for (uint64_t e = 0; e < W; ++e) {
+                if (e < step) b.v[e] = bias[c];
+                if (++c == period) c = 0;
+            }
+        }
+        // The point GELU' is taken at: the stored pre-activation, or x + b rounded to
+        // T, the value bias_forward would have stored.
+        auto point = [&](T v, uint64_t e) {
+            return Storage<T>::load(FROM_INPUT ? to_storage<T>(Storage<T>::load(v) + Storage<T>::load(b.v[e])) : v);
+        };
 #pragma unroll 2
         for (uint64_t r = chunk * a.chunk_rows; r < r_end; ++r) {
             const uint64_t at = r * a.cols + col;
@@ -76,7 +98,7 @@ GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthre
                 float g[W];
 #pragma unroll
                 for (uint64_t e = 0; e < W; ++e) {
-                    g[e] = G::backward(Storage<T>::load(p.v[e]), Storage<T>::load(d.v[e]));
+                    g[e] = G::backward(point(p.v[e], e), Storage<T>::load(d.v[e]));
                     acc[e] += g[e];
                 }
                 Vec<T, BYTES> out;
@@ -84,7 +106,7 @@ GELU_HD void dbias_partial(const gelu_rows_args& a, uint64_t tid, uint64_t nthre
                 for (uint64_t e = 0; e < W; e += 2) Storage<T>::store_pair(&out.v[e], g[e], g[e + 1]);
                 store_vec(dx + at, out);
             } else {
-                const float g = G::backward(Storage<T>::load(pre[at]), Storage<T>::load(dy[at]));
+                const float g = G::backward(point(pre[at], 0), Storage<T>::load(dy[at]));
                 acc[0] += g;
                 dx[at] = to_storage<T>(g);
             }

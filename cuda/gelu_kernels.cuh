@@ -46,7 +46,9 @@
 #define GELU_ROWS_OPS(X, approx, A, dtype, T)                                                  \
     GELU_ROWS_WALKS(X, approx, A, dtype, T, bias_forward, GELU_OP_BIAS_FORWARD, gelu::BiasForwardOp) \
     X(approx, dtype, bias_backward, GELU_OP_BIAS_BACKWARD,                                     \
-      (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>>), (GELU_BLOCK_THREADS))       \
+      (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>, false>), (GELU_BLOCK_THREADS)) \
+    X(approx, dtype, bias_backward_input, GELU_OP_BIAS_BACKWARD_INPUT,                         \
+      (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>, true>), (GELU_BLOCK_THREADS))  \
     GELU_ROWS_WALKS(X, approx, A, dtype, T, geglu_forward, GELU_OP_GEGLU_FORWARD, gelu::GegluForwardOp) \
     GELU_ROWS_WALKS(X, approx, A, dtype, T, geglu_backward, GELU_OP_GEGLU_BACKWARD, gelu::GegluBackwardOp)
 

@@ -66,7 +66,8 @@ cat >"$bundle/run.sh" <<'RUN'
 # Every step has a time limit within one overall deadline, and its log is in
 # $1/logs.d until the phase ends (then in logs.txt). Files in $1: summary.txt,
 # logs.txt, accuracy.txt, accuracy.json, bench.json, bench-odd-cols.json,
-# comparison.json, comparison.md, comparison.png, ncu.csv, and ab/ (the A/B runs).
+# bench-from-input.json, comparison.json, comparison.md, comparison.png, ncu.csv,
+# and ab/ (the A/B runs).
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/out}"
@@ -150,6 +151,9 @@ step bench 150 "$here/to" "$out/bench.json" "$gelu" bench --quiet --format json 
 # columns): the flat kernels, and the bias gradient's element-wise path.
 step bench-odd-cols 30 "$here/to" "$out/bench-odd-cols.json" "$gelu" bench --quiet --format json --sizes 24,26 \
   --op bias-forward,bias-backward,geglu-forward,geglu-backward --cols 4098
+# The bias backward from the input beside the one at a stored pre-activation.
+step bench-from-input 20 "$here/to" "$out/bench-from-input.json" "$gelu" bench --quiet --format json \
+  --sizes 24,26 --op bias-backward,bias-backward-input
 flush_logs
 if timeout 20 python3 -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"; then
   # The sizes the issues judge, the most wanted first (2^24: every criterion); at
@@ -174,7 +178,7 @@ flush_logs
 if [ -n "$ncu" ]; then
   step ncu 70 "$here/to" "$out/ncu.csv" "$ncu" --clock-control none --csv --metrics \
     gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__warps_active.avg.pct_of_peak_sustained_active,dram__bytes_read.sum,dram__bytes_write.sum \
-    "$gelu" profile --op "$ops" --approx exact,tanh,sigmoid --dtype f32,f16,bf16 --n 67108864 --warmup 0 --iters 1
+    "$gelu" profile --op "$ops,bias-backward-input" --approx exact,tanh,sigmoid --dtype f32,f16,bf16 --n 67108864 --warmup 0 --iters 1
 else
   echo "ncu: not run (ncu not found)" >>"$summary"
 fi

@@ -103,6 +103,17 @@ def bench_section(d):
             if b:
                 ratio = float(r["median_us"]) / float(b["median_us"])
                 out.append(f"| {r['op']} | {r['approximation']} | {r['dtype']} | 2^{log2(r['n'])} | {ratio:.2f} |")
+    extra = read_bench_json(os.path.join(d, "bench-from-input.json"))
+    if extra:
+        by = {(r["op"], r["approximation"], r["dtype"], r["n"]): r for r in extra[1]}
+        out += ["", "Bias backward from the input against at a stored pre-activation (same run), "
+                "time ratio and share of copy:", "",
+                "| approx | dtype | n | from input / at pre | from input, of copy |", "|---|---|---|---|---|"]
+        for (op, a, dt, n), r in sorted(by.items()):
+            b = by.get(("bias-backward", a, dt, n))
+            if op == "bias-backward-input" and b:
+                ratio = float(r["median_us"]) / float(b["median_us"])
+                out.append(f"| {a} | {dt} | 2^{log2(n)} | {ratio:.2f} | {100 * float(r['of_copy']):.0f}% |")
     return out
 
 

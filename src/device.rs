@@ -30,7 +30,7 @@ pub fn fatbin() -> &'static [u8] {
 const BLOCK: u32 = ffi::GELU_BLOCK_THREADS;
 /// The ops launched through the kernel set, in ABI order (the surveys, a validation
 /// tool, load their kernel when asked).
-const OPS: [ffi::gelu_op; 10] = [
+const OPS: [ffi::gelu_op; 11] = [
     ffi::gelu_op::GELU_OP_FORWARD,
     ffi::gelu_op::GELU_OP_BACKWARD,
     ffi::gelu_op::GELU_OP_BIAS_FORWARD,
@@ -41,6 +41,7 @@ const OPS: [ffi::gelu_op; 10] = [
     ffi::gelu_op::GELU_OP_BIAS_FORWARD_FLAT,
     ffi::gelu_op::GELU_OP_GEGLU_FORWARD_FLAT,
     ffi::gelu_op::GELU_OP_GEGLU_BACKWARD_FLAT,
+    ffi::gelu_op::GELU_OP_BIAS_BACKWARD_INPUT,
 ];
 
 struct Kernel {

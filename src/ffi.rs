@@ -22,8 +22,9 @@ pub enum gelu_op {
     GELU_OP_BIAS_FORWARD_FLAT = 7,
     GELU_OP_GEGLU_FORWARD_FLAT = 8,
     GELU_OP_GEGLU_BACKWARD_FLAT = 9,
-    GELU_OP_SURVEY_FORWARD = 10,
-    GELU_OP_SURVEY_BACKWARD = 11,
+    GELU_OP_BIAS_BACKWARD_INPUT = 10,
+    GELU_OP_SURVEY_FORWARD = 11,
+    GELU_OP_SURVEY_BACKWARD = 12,
 }
 #[repr(u32)]
 #[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]

@@ -22,9 +22,18 @@
 //!   fp32 (whose kernels use only IEEE operations) on every device and on the host
 //!   path; fp16/bf16's `dx` comes from the GPU's approximate 2^x and 1/x, which the
 //!   host only models. The error of `db` is at most
-//!   `A 2^-24 Σ|dx_i| + 2^-17 Σ|dx_i|` plus its final rounding, where `A` is
-//!   [`BiasGradientOrder::additions`] (`chunk_rows + partials`, one more with
-//!   leftover rows).
+//!   `A 2^-24 Σ|dx_i| + 2^-17 Σ max(|dx_i|, |dy_i| m_i / 4)` plus its final
+//!   rounding, where `A` is [`BiasGradientOrder::additions`] (`chunk_rows +
+//!   partials`, one more with leftover rows) and `m_i` the sum of the magnitudes of
+//!   GELU''s two summands at `pre_i`
+//!   ([`reference::derivative_summands`](crate::reference::derivative_summands)).
+//!   The second term is `2^-17 Σ|dx_i|` but near GELU''s root (about
+//!   `-1.0 < pre < -0.55` for the exact form), where the summands cancel and
+//!   fp16/bf16's f32 arithmetic errs by their size, not the small result's.
+//! - [`bias_gelu_backward_from_input`]: the same, with `pre` formed from `x` and the
+//!   bias as [`bias_gelu_forward_aux`] forms and stores it, for a forward that kept
+//!   `x` instead (Megatron-LM's convention): the same bits as [`bias_gelu_backward`]
+//!   at that stored `pre`.
 //! - GeGLU, `out = GELU(a) g`: from one buffer of `[rows, 2H]` whose first half of
 //!   each row is `a` and second half `g` (PyTorch's `a, g = x.chunk(2, dim=-1);
 //!   F.gelu(a) * g`), or from two buffers. The backward gives `da = dout g GELU'(a)`
@@ -278,6 +287,24 @@ pub(crate) fn plan_bias_forward(
     ))
 }
 
+/// Where the bias backward takes GELU': at a stored pre-activation, or at `x + b`
+/// formed in f32 as the forward forms it.
+#[derive(Clone, Copy)]
+pub(crate) enum BiasPoint {
+    Pre(Operand),
+    Input { x: Operand, bias: Operand },
+}
+
+impl BiasPoint {
+    /// The matrix operand the rows are counted in, with its parameter's name.
+    pub(crate) fn matrix(self) -> (&'static str, Operand) {
+        match self {
+            Self::Pre(pre) => ("pre", pre),
+            Self::Input { x, .. } => ("x", x),
+        }
+    }
+}
+
 /// The stages of the bias gradient ([`BiasGradientOrder`]): the partial sums and the
 /// tail rows' sum, then (where there is more than one group) the group sums, each in
 /// f32, then db (`elem` bytes per element of the operands). The first launch sees
@@ -289,7 +316,7 @@ pub(crate) fn plan_bias_forward(
 /// partial sums `g, g + groups, ...` of column c: the reduction kernel of f32 serves
 /// it unchanged.
 pub(crate) fn plan_bias_backward(
-    pre: Operand,
+    point: BiasPoint,
     dy: Operand,
     dx: Operand,
     db: Operand,
@@ -297,10 +324,20 @@ pub(crate) fn plan_bias_backward(
     cols: usize,
     (elem, db_dtype): (usize, DType),
 ) -> Result<[RowsCall; 4], GeluError> {
-    let rows = matrix_rows("pre", pre.1, cols)?;
-    check_len("dy", pre.1, dy.1)?;
-    check_len("dx", pre.1, dx.1)?;
+    let (name, first) = point.matrix();
+    let (op, bias) = match point {
+        BiasPoint::Pre(_) => (ffi::gelu_op::GELU_OP_BIAS_BACKWARD, None),
+        BiasPoint::Input { bias, .. } => (ffi::gelu_op::GELU_OP_BIAS_BACKWARD_INPUT, Some(bias)),
+    };
+    let rows = matrix_rows(name, first.1, cols)?;
+    if let Some(b) = bias {
+        check_len("bias", cols, b.1)?;
+    }
+    check_len("dy", first.1, dy.1)?;
+    check_len("dx", first.1, dx.1)?;
     check_len("dbias", cols, db.1)?;
+    // The bias, and the columns after which it repeats in a row read as several.
+    let (bias_ptr, bias_period) = bias.map_or((std::ptr::null(), 0), |b| (ptr(b.0), cols as u64));
     let required = bias_gelu_backward_workspace_len(rows, cols);
     if workspace.1 < required {
         return Err(GeluError::WorkspaceTooSmall {
@@ -319,7 +356,8 @@ pub(crate) fn plan_bias_backward(
     } = order;
     let folded_rows = rows - tail_rows;
     let mut partial = args(folded_rows / fold, cols * fold);
-    partial.in_ = [ptr(pre.0), ptr(dy.0), std::ptr::null()];
+    partial.in_ = [ptr(first.0), ptr(dy.0), bias_ptr];
+    partial.in_stride[2] = bias_period;
     partial.out = [ptr_mut(dx.0), std::ptr::null_mut()];
     partial.partial = ptr_mut(workspace.0) as *mut f32;
     partial.chunk_rows = chunk_rows as u64;
@@ -333,7 +371,8 @@ pub(crate) fn plan_bias_backward(
     let sums = partial.partial.wrapping_add(sums_at);
     let tail_at = (folded_rows * cols * elem) as u64;
     let mut tail = args(tail_rows, cols);
-    tail.in_ = [ptr(pre.0 + tail_at), ptr(dy.0 + tail_at), std::ptr::null()];
+    tail.in_ = [ptr(first.0 + tail_at), ptr(dy.0 + tail_at), bias_ptr];
+    tail.in_stride[2] = bias_period;
     tail.out = [ptr_mut(dx.0 + tail_at), std::ptr::null_mut()];
     tail.partial = sums.wrapping_add(sum_rows * cols);
     tail.chunk_rows = tail_rows as u64;
@@ -345,16 +384,8 @@ pub(crate) fn plan_bias_backward(
     reduce.out = [ptr_mut(db.0), std::ptr::null_mut()];
     reduce.partial = sums;
     Ok([
-        RowsCall::new(
-            ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
-            partial,
-            (partials * cols) as u64,
-        ),
-        RowsCall::new(
-            ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
-            tail,
-            (tail_sums * cols) as u64,
-        ),
+        RowsCall::new(op, partial, (partials * cols) as u64),
+        RowsCall::new(op, tail, (tail_sums * cols) as u64),
         RowsCall::dbias_reduce(by_group, (group_rows * cols) as u64, DType::F32),
         RowsCall::dbias_reduce(reduce, cols as u64, db_dtype),
     ])
@@ -607,8 +638,80 @@ where
     let (x, _gx) = output!(stream, "dx", dx);
     let (b, _gb) = output!(stream, "dbias", dbias);
     let (w, _gw) = output!(stream, "workspace", workspace);
-    let calls = plan_bias_backward(p, d, x, b, w, cols, (std::mem::size_of::<T>(), DB::DTYPE))?;
+    run_bias_backward::<T, DB>(stream, approx, BiasPoint::Pre(p), [d, x, b, w], cols)
+}
+
+/// Plans and launches a bias backward on checked operands `[dy, dx, dbias,
+/// workspace]`, the caller holding their guards.
+fn run_bias_backward<T: GeluFloat, DB: GeluFloat>(
+    stream: &CudaStream,
+    approx: Approximation,
+    point: BiasPoint,
+    [dy, dx, db, workspace]: [Operand; 4],
+    cols: usize,
+) -> Result<(), GeluError> {
+    let shape = (std::mem::size_of::<T>(), DB::DTYPE);
+    let calls = plan_bias_backward(point, dy, dx, db, workspace, cols, shape)?;
     run::<T>(stream, approx, &calls)
+}
+
+/// [`bias_gelu_backward`] for a forward that kept its input and bias instead of the
+/// pre-activation (Megatron-LM's convention): `dx = dy GELU'(pre)` and
+/// `db = Σ_rows dx`, with `pre` formed here as [`bias_gelu_forward_aux`] forms and
+/// stores it (`x + b` in f32, rounded to the storage type), so the results are
+/// [`bias_gelu_backward`]'s at that `pre`, bit for bit: the same order, workspace and
+/// bounds. A training step can then run the forward that writes `y` alone
+/// ([`bias_gelu_forward`]: `x` in, `y` out, no `pre`), and one buffer fewer lives
+/// between the passes. `bias` has `cols` elements, as in the forward.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Exact;
+/// use half::bf16;
+/// let (rows, cols) = (4096, 1024);
+/// let x = s.clone_htod(&vec![bf16::from_f32(-0.5); rows * cols])?;
+/// let b = s.clone_htod(&vec![bf16::from_f32(0.25); cols])?;
+/// let mut y = s.alloc_zeros::<bf16>(rows * cols)?;
+/// gelu_cuda::bias_gelu_forward(&s, Exact, &x, &b, &mut y, cols)?; // x and b kept
+///
+/// let dy = s.clone_htod(&vec![bf16::ONE; rows * cols])?;
+/// let mut dx = s.alloc_zeros::<bf16>(rows * cols)?;
+/// let mut db = s.alloc_zeros::<f32>(cols)?;
+/// let mut ws = gelu_cuda::bias_gelu_backward_workspace(&s, rows, cols)?;
+/// gelu_cuda::bias_gelu_backward_from_input(&s, Exact, &x, &b, &dy, &mut dx, &mut db, &mut ws, cols)?;
+/// # Ok(()) }
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn bias_gelu_backward_from_input<T, DB, X, BI, D, G, B, W>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &X,
+    bias: &BI,
+    dy: &D,
+    dx: &mut G,
+    dbias: &mut B,
+    workspace: &mut W,
+    cols: usize,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DeviceBuffer<T>,
+    BI: DeviceBuffer<T>,
+    D: DeviceBuffer<T>,
+    G: DeviceBufferMut<T>,
+    DB: GeluFloat,
+    B: DeviceBufferMut<DB>,
+    W: DeviceBufferMut<f32>,
+{
+    let (xo, _gx) = input!(stream, "x", x);
+    let (bo, _gbi) = input!(stream, "bias", bias);
+    let (d, _gd) = input!(stream, "dy", dy);
+    let (o, _go) = output!(stream, "dx", dx);
+    let (b, _gb) = output!(stream, "dbias", dbias);
+    let (w, _gw) = output!(stream, "workspace", workspace);
+    let point = BiasPoint::Input { x: xo, bias: bo };
+    run_bias_backward::<T, DB>(stream, approx, point, [d, o, b, w], cols)
 }
 
 /// A workspace for [`bias_gelu_backward`], allocated in stream order (no device

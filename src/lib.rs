@@ -80,9 +80,10 @@ pub use device::{
 pub use dtype::{DType, GeluFloat};
 pub use error::GeluError;
 pub use fused::{
-    bias_gelu_backward, bias_gelu_backward_order, bias_gelu_backward_workspace,
-    bias_gelu_backward_workspace_len, bias_gelu_forward, bias_gelu_forward_aux, geglu_backward,
-    geglu_backward_split, geglu_forward, geglu_forward_split, BiasGradientOrder,
+    bias_gelu_backward, bias_gelu_backward_from_input, bias_gelu_backward_order,
+    bias_gelu_backward_workspace, bias_gelu_backward_workspace_len, bias_gelu_forward,
+    bias_gelu_forward_aux, geglu_backward, geglu_backward_split, geglu_forward,
+    geglu_forward_split, BiasGradientOrder,
 };
 pub use op::Op;
 

@@ -19,6 +19,8 @@ pub enum Op {
     BiasForward,
     /// `dx = dy GELU'(pre)` and the bias gradient.
     BiasBackward,
+    /// The same with `pre` formed from `x` and the bias.
+    BiasBackwardInput,
     /// `out = GELU(a) g`.
     GegluForward,
     /// `da`, `dg` of GeGLU.
@@ -31,11 +33,12 @@ impl Op {
     /// ```
     /// assert!(gelu_cuda::Op::ALL.contains(&gelu_cuda::Op::GegluBackward));
     /// ```
-    pub const ALL: [Op; 6] = [
+    pub const ALL: [Op; 7] = [
         Self::Forward,
         Self::Backward,
         Self::BiasForward,
         Self::BiasBackward,
+        Self::BiasBackwardInput,
         Self::GegluForward,
         Self::GegluBackward,
     ];
@@ -51,6 +54,7 @@ impl Op {
             Self::Backward => "backward",
             Self::BiasForward => "bias-forward",
             Self::BiasBackward => "bias-backward",
+            Self::BiasBackwardInput => "bias-backward-input",
             Self::GegluForward => "geglu-forward",
             Self::GegluBackward => "geglu-backward",
         }
@@ -62,6 +66,7 @@ impl Op {
             Self::Backward => ffi::gelu_op::GELU_OP_BACKWARD,
             Self::BiasForward => ffi::gelu_op::GELU_OP_BIAS_FORWARD,
             Self::BiasBackward => ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
+            Self::BiasBackwardInput => ffi::gelu_op::GELU_OP_BIAS_BACKWARD_INPUT,
             Self::GegluForward => ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
             Self::GegluBackward => ffi::gelu_op::GELU_OP_GEGLU_BACKWARD,
         }
@@ -72,7 +77,8 @@ impl Op {
     /// vectors (widths that are not a multiple of 8, or 4 in fp32, or views at odd
     /// offsets) run the bias forward and GeGLU ops in `gelu_<op>_flat_<approx>_<dtype>`
     /// instead; the bias backward is this kernel (its first stage) and then
-    /// `gelu_dbias_reduce_*` (a filter on `gelu_` sees them all).
+    /// `gelu_dbias_reduce_*` (a filter on `gelu_` sees them all), the one from the
+    /// input `gelu_bias_backward_input_*` and the same reductions.
     ///
     /// ```
     /// use gelu_cuda::{Approximation, DType, Op};
@@ -92,8 +98,9 @@ impl Op {
     }
 
     /// Elements moved per output element, counting every read and write the op
-    /// must do: the bias forward writes `y` and the pre-activation, GeGLU reads two
-    /// inputs per output; the bias vector and the partial sums are negligible.
+    /// must do: the bias forward writes `y` and the pre-activation, the bias
+    /// backward reads `pre` (or `x`) and `dy`, GeGLU reads two inputs per output; the
+    /// bias vector and the partial sums are negligible.
     ///
     /// ```
     /// use gelu_cuda::Op;
@@ -103,7 +110,11 @@ impl Op {
     pub fn elements_moved(self) -> usize {
         match self {
             Self::Forward => 2,
-            Self::Backward | Self::BiasForward | Self::BiasBackward | Self::GegluForward => 3,
+            Self::Backward
+            | Self::BiasForward
+            | Self::BiasBackward
+            | Self::BiasBackwardInput
+            | Self::GegluForward => 3,
             Self::GegluBackward => 5,
         }
     }

@@ -473,6 +473,31 @@ fn gpu_fused_bad_input() {
         ),
         "{err}"
     );
+    // From the input: a bias of another width.
+    let b3 = s.clone_htod(&[0.0f32; 3]).unwrap();
+    let err = gelu_cuda::bias_gelu_backward_from_input(
+        s,
+        Approximation::Exact,
+        &x,
+        &b3,
+        &x,
+        &mut dx,
+        &mut db,
+        &mut ws,
+        4,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GeluError::LengthMismatch {
+                operand: "bias",
+                expected: 4,
+                actual: 3
+            }
+        ),
+        "{err}"
+    );
     // A workspace that starts between floats (an unsafe transmute) is refused.
     let mut ws_bytes = s.alloc_zeros::<u8>(4 * 13).unwrap();
     let mut ws_view = ws_bytes.slice_mut(3..);

@@ -130,21 +130,27 @@ fn shape_errors_are_typed() {
         matches!(err, GeluError::NotAMatrix { cols: 0, .. }),
         "{err}"
     );
-    // A bias of another width than the one given, even one that divides x.
-    let err = r
-        .bias_gelu_forward(a, &x, &[0.0; 3], &mut y, 4)
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            GeluError::LengthMismatch {
-                operand: "bias",
-                expected: 4,
-                actual: 3
-            }
-        ),
-        "{err}"
-    );
+    // A bias of another width than the one given, even one that divides x; the
+    // backward from the input the same.
+    let mut dx = vec![0.0f32; 12];
+    for err in [
+        r.bias_gelu_forward(a, &x, &[0.0; 3], &mut y, 4)
+            .unwrap_err(),
+        r.bias_gelu_backward_from_input(a, &x, &x[..3], &x, &mut dx, &mut [0.0; 4], 4)
+            .unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                err,
+                GeluError::LengthMismatch {
+                    operand: "bias",
+                    expected: 4,
+                    actual: 3
+                }
+            ),
+            "{err}"
+        );
+    }
     let err = r
         .bias_gelu_forward(a, &x, &[0.0; 4], &mut y[..8], 4)
         .unwrap_err();
@@ -159,7 +165,6 @@ fn shape_errors_are_typed() {
         matches!(err, GeluError::LengthMismatch { operand: "pre", .. }),
         "{err}"
     );
-    let mut dx = vec![0.0f32; 12];
     let err = r
         .bias_gelu_backward(a, &x, &x[..8], &mut dx, &mut [0.0; 4], 4)
         .unwrap_err();
@@ -197,6 +202,14 @@ fn shape_errors_are_typed() {
         ),
         "{err}"
     );
+    // From the input, the matrix is `x`.
+    let err = r
+        .bias_gelu_backward_from_input(a, &x, &x[..5], &x, &mut dx, &mut [0.0; 5], 5)
+        .unwrap_err();
+    assert!(
+        matches!(err, GeluError::NotAMatrix { operand: "x", .. }),
+        "{err}"
+    );
     let err = r.geglu_forward(a, &x, &mut y[..5], 4).unwrap_err();
     assert!(
         matches!(err, GeluError::LengthMismatch { operand: "out", .. }),
@@ -215,6 +228,10 @@ fn shape_errors_are_typed() {
     // Zero rows: nothing to do, and the bias gradient of no rows is zero.
     let mut db = [7.0f32; 4];
     r.bias_gelu_backward::<f32, f32>(a, &[], &[], &mut [], &mut db, 4)
+        .unwrap();
+    assert_eq!(db, [0.0; 4]);
+    let mut db = [7.0f32; 4];
+    r.bias_gelu_backward_from_input::<f32, f32>(a, &[], &[1.0; 4], &[], &mut [], &mut db, 4)
         .unwrap();
     assert_eq!(db, [0.0; 4]);
     // Zero rows of any even width, the widest too: nothing to do (the plan's own

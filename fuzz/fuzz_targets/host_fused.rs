@@ -5,7 +5,8 @@
 //! two must agree bit for bit (so every element is written, whichever of the row
 //! and flat kernels, vectors and single elements the offsets select; the bias
 //! gradient too, summed in an order fixed by the shape) and nothing around an
-//! output may change. bias + GELU is also checked against the reference:
+//! output may change; the bias gradient from the input must be the one at the
+//! pre-activation bias + GELU stores. bias + GELU is also checked against the reference:
 //! y within the stated bound of GELU(x + b) (the sum in f32), pre = x + b rounded
 //! (NaN where the sum is NaN).
 #![no_main]
@@ -70,6 +71,10 @@ impl<T: GeluFloat> Layout<'_, T> {
     }
 }
 
+/// The fused ops a case draws from: bias + GELU, the four GeGLU forms, the bias
+/// gradient, and the bias gradient from the input.
+const OPS: u8 = 7;
+
 /// `len` elements of `b` from `off`.
 fn part<T>(b: &[T], off: usize, len: usize) -> &[T] {
     &b[off..off + len]
@@ -86,7 +91,7 @@ fn outputs<T: GeluFloat>(
     l: &Layout<'_, T>,
 ) -> Vec<Vec<u32>> {
     let n = rows * cols;
-    match op % 6 {
+    match op % OPS {
         0 => {
             let (x, b) = (l.input(0, &v[..n]), l.input(1, &v[n..n + cols]));
             let (mut y, mut pre) = (l.output(2, n), l.output(3, n));
@@ -153,6 +158,45 @@ fn outputs<T: GeluFloat>(
             .unwrap();
             vec![l.written(3, &da), l.written(4, &dg)]
         }
+        6 => {
+            let (x, b) = (l.input(0, &v[..n]), l.input(1, &v[n..n + cols]));
+            let dy = l.input(2, &v[n + cols..2 * n + cols]);
+            let (mut dx, mut db) = (l.output(3, n), l.output(4, cols));
+            let (o3, o4) = (l.off[3], l.off[4]);
+            let dy = part(&dy, l.off[2], n);
+            r.bias_gelu_backward_from_input(
+                approx,
+                part(&x, l.off[0], n),
+                part(&b, l.off[1], cols),
+                dy,
+                &mut dx[o3..o3 + n],
+                &mut db[o4..o4 + cols],
+                cols,
+            )
+            .unwrap();
+            // The same bits as the backward at the pre-activation the forward stores.
+            let zero = T::from_f64_rounded(0.0);
+            let (mut y, mut pre) = (vec![zero; n], vec![zero; n]);
+            HostRunner::new()
+                .bias_gelu_forward_aux(approx, &v[..n], &v[n..n + cols], &mut y, &mut pre, cols)
+                .unwrap();
+            let (mut dx_pre, mut db_pre) = (l.output(3, n), l.output(4, cols));
+            r.bias_gelu_backward(
+                approx,
+                &pre,
+                dy,
+                &mut dx_pre[o3..o3 + n],
+                &mut db_pre[o4..o4 + cols],
+                cols,
+            )
+            .unwrap();
+            let got = vec![l.written(3, &dx), l.written(4, &db)];
+            assert!(
+                got == [l.written(3, &dx_pre), l.written(4, &db_pre)],
+                "from the input: not the backward at the stored pre-activation"
+            );
+            got
+        }
         _ => {
             let (pre, dy) = (l.input(0, &v[..n]), l.input(1, &v[n..2 * n]));
             let (mut dx, mut db) = (l.output(2, n), l.output(3, cols));
@@ -206,7 +250,7 @@ fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
         .collect();
     // The shape: cols from the head (GeGLU's even), rows as many as the values fill
     // (each op reads at most 3 rows * cols values, and bias + GELU cols more).
-    let geglu = (1..5).contains(&(op % 6));
+    let geglu = (1..5).contains(&(op % OPS));
     let cols = if geglu {
         2 * (1 + head[3] as usize % 40)
     } else {
@@ -246,7 +290,7 @@ fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
         &aligned,
     );
     assert!(got == want, "results depend on offsets or launch: {off:?}");
-    if op.is_multiple_of(6) {
+    if op.is_multiple_of(OPS) {
         let (n, (y, pre)) = (rows * cols, (&want[0], &want[1]));
         for i in 0..n {
             let s = (values[i].to_f64() as f32 + values[n + i % cols].to_f64() as f32) as f64;

@@ -24,11 +24,11 @@ pub trait FusedRunner {
         aux: bool,
         off: usize,
     ) -> (Buf<T>, Buf<T>);
-    /// dx, and db of the operands' type or of f32.
+    /// dx, and db of the operands' type or of f32, at `at`.
     fn bias_backward<T: GeluFloat, DB: GeluFloat>(
         &self,
         a: Approximation,
-        pre: &[T],
+        at: At<T>,
         dy: &[T],
         cols: usize,
         off: usize,
@@ -63,6 +63,27 @@ pub trait FusedRunner {
         dout: &[T],
         off: usize,
     ) -> (Buf<T>, Buf<T>);
+}
+
+/// Where the bias backward takes GELU': a stored pre-activation
+/// (`bias_gelu_backward`), or x and the bias (`bias_gelu_backward_from_input`).
+#[derive(Clone, Copy)]
+pub enum At<'a, T> {
+    Pre(&'a [T]),
+    Input(&'a [T], &'a [T]),
+}
+
+impl<T: GeluFloat> At<'_, T> {
+    /// The pre-activation of element i of a matrix of `cols` columns: pre[i], or x[i]
+    /// + b[i mod cols] in f32 rounded to T, as bias + GELU forward stores it.
+    fn pre(self, i: usize, cols: usize) -> T {
+        match self {
+            At::Pre(pre) => pre[i],
+            At::Input(x, b) => {
+                T::from_f64_rounded((x[i].to_f64() as f32 + b[i % cols].to_f64() as f32) as f64)
+            }
+        }
+    }
 }
 
 pub fn placed<T: GeluFloat>(v: &[T], off: usize) -> Vec<T> {
@@ -136,26 +157,30 @@ impl FusedRunner for super::host::Host {
     fn bias_backward<T: GeluFloat, DB: GeluFloat>(
         &self,
         a: Approximation,
-        pre: &[T],
+        at: At<T>,
         dy: &[T],
         cols: usize,
         off: usize,
     ) -> (Buf<T>, Buf<DB>) {
-        let (pb, db_) = (placed_aligned(pre, off), placed_aligned(dy, off));
+        let db_ = placed_aligned(dy, off);
         let (mut dx, mut db) = (
-            blank_aligned::<T>(pre.len(), off),
+            blank_aligned::<T>(dy.len(), off),
             blank_aligned::<DB>(cols, off),
         );
-        self.0
-            .bias_gelu_backward(
-                a,
-                &pb[off..],
-                &db_[off..],
-                &mut dx[off..],
-                &mut db[off..],
-                cols,
-            )
-            .unwrap();
+        let (dy, dx_, db__) = (&db_[off..], &mut dx[off..], &mut db[off..]);
+        match at {
+            At::Pre(pre) => {
+                let pb = placed_aligned(pre, off);
+                self.0
+                    .bias_gelu_backward(a, &pb[off..], dy, dx_, db__, cols)
+            }
+            At::Input(x, b) => {
+                let (xb, bb) = (placed_aligned(x, off), placed_aligned(b, off));
+                self.0
+                    .bias_gelu_backward_from_input(a, &xb[off..], &bb[off..], dy, dx_, db__, cols)
+            }
+        }
+        .unwrap();
         (dx.to_vec(), db.to_vec())
     }
     fn geglu_forward<T: GeluFloat>(
@@ -272,27 +297,32 @@ impl FusedRunner for Device {
     fn bias_backward<T: GeluFloat, DB: GeluFloat>(
         &self,
         a: Approximation,
-        pre: &[T],
+        at: At<T>,
         dy: &[T],
         cols: usize,
         off: usize,
     ) -> (Buf<T>, Buf<DB>) {
         let s = &self.stream;
-        let pd = s.clone_htod(&placed(pre, off)).unwrap();
         let dyd = s.clone_htod(&placed(dy, off)).unwrap();
-        let mut dx = s.clone_htod(&blank::<T>(pre.len(), off)).unwrap();
+        let mut dx = s.clone_htod(&blank::<T>(dy.len(), off)).unwrap();
         let mut db = s.clone_htod(&blank::<DB>(cols, off)).unwrap();
-        let mut ws = gelu_cuda::bias_gelu_backward_workspace(s, pre.len() / cols, cols).unwrap();
-        gelu_cuda::bias_gelu_backward(
-            s,
-            a,
-            &pd.slice(off..),
-            &dyd.slice(off..),
-            &mut dx.slice_mut(off..),
-            &mut db.slice_mut(off..),
-            &mut ws,
-            cols,
-        )
+        let mut ws = gelu_cuda::bias_gelu_backward_workspace(s, dy.len() / cols, cols).unwrap();
+        let (dyv, mut dxv, mut dbv) = (dyd.slice(off..), dx.slice_mut(off..), db.slice_mut(off..));
+        match at {
+            At::Pre(pre) => {
+                let pd = s.clone_htod(&placed(pre, off)).unwrap();
+                let pv = pd.slice(off..);
+                gelu_cuda::bias_gelu_backward(s, a, &pv, &dyv, &mut dxv, &mut dbv, &mut ws, cols)
+            }
+            At::Input(x, b) => {
+                let xd = s.clone_htod(&placed(x, off)).unwrap();
+                let bd = s.clone_htod(&placed(b, off)).unwrap();
+                let (xv, bv) = (xd.slice(off..), bd.slice(off..));
+                gelu_cuda::bias_gelu_backward_from_input(
+                    s, a, &xv, &bv, &dyv, &mut dxv, &mut dbv, &mut ws, cols,
+                )
+            }
+        }
         .unwrap();
         (s.clone_dtoh(&dx).unwrap(), s.clone_dtoh(&db).unwrap())
     }
@@ -487,18 +517,33 @@ pub fn check_bias_forward<T: GeluFloat, R: FusedRunner>(r: &R, seed: u64) {
     }
 }
 
+/// One term dy GELU'(pre) of a bias gradient's column, exactly, with what it adds
+/// to the two sums of the stated bound: |term|, and the larger of |term| and a
+/// quarter of |dy| times the magnitudes of GELU''s two summands added (near GELU''s
+/// root, where they cancel, fp16/bf16's f32 arithmetic errs by their size).
+fn db_term(approx: Approximation, pre: f64, dy: f64) -> [f64; 3] {
+    let t = reference::backward(approx, pre, dy);
+    let [s0, s1] = reference::derivative_summands(approx, pre);
+    [
+        t,
+        t.abs(),
+        t.abs().max(dy.abs() * (s0.abs() + s1.abs()) / 4.0),
+    ]
+}
+
 /// db[c] of a `rows` x `cols` bias gradient against the exact sum of its column's
-/// terms, whose magnitudes add up to `abs`: within the stated bound (README).
+/// terms, given `[sum, Σ|term|, Σ max(|term|, |dy| m / 4)]` of [`db_term`]: within
+/// the stated bound (README).
 fn assert_db_within<T: GeluFloat>(
     what: &str,
     (rows, cols): (usize, usize),
     c: usize,
     got: f64,
-    sum: f64,
-    abs: f64,
+    [sum, abs, scale]: [f64; 3],
 ) {
     let terms = gelu_cuda::bias_gelu_backward_order(rows, cols).additions() as f64;
-    let tol = (terms * 2f64.powi(-24) + 2f64.powi(-17)) * abs
+    let tol = terms * 2f64.powi(-24) * abs
+        + 2f64.powi(-17) * scale
         + 0.5 * reference::ulp_of(T::DTYPE, sum.abs().max(got.abs()));
     assert!(
         (got - sum).abs() <= tol,
@@ -506,10 +551,17 @@ fn assert_db_within<T: GeluFloat>(
     );
 }
 
-/// dx = dy GELU'(pre) and db = Σ_rows dx: dx within the backward bound, db within
-/// its stated bound of the f64 sum, and db bit-identical on a second run and on the
-/// `other` runner. For fp16/bf16 also db in f32: dx the same bits, db within the
-/// bound in f32, and rounded to the dtype, the dtype's db bit for bit.
+/// Adds up [`db_term`]s.
+fn add_terms(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+}
+
+/// dx = dy GELU'(pre) and db = Σ_rows dx, at a stored pre-activation and at one
+/// formed from x and the bias (from the input): dx within the backward bound, db
+/// within its stated bound of the f64 sum, and db bit-identical on a second run and
+/// on the `other` runner. For fp16/bf16 also db in f32: dx the same bits, db within
+/// the bound in f32, and rounded to the dtype, the dtype's db bit for bit. From the
+/// input: the same bits as at the pre-activation bias + GELU forward stores.
 pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
     r: &R,
     other: &Q,
@@ -517,78 +569,119 @@ pub fn check_bias_backward<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
 ) {
     let mut rng = Rng::new(seed);
     for approx in Approximation::ALL {
-        let mut stats = ErrorStats::new(T::DTYPE);
-        for (rows, cols) in SHAPES {
-            let pre: Vec<T> = draw(&mut rng, rows * cols, -9.0, 5.0);
-            let dy: Vec<T> = draw(&mut rng, rows * cols, -2.0, 2.0);
-            for off in [0, 1] {
-                let what = format!(
-                    "{} bias_backward {approx} {:?} {rows}x{cols} offset {off}",
-                    r.name(),
-                    T::DTYPE
-                );
-                let (dxb, dbb) = r.bias_backward::<T, T>(approx, &pre, &dy, cols, off);
-                let (dx, db) = (region(&dxb, off, &what), region(&dbb, off, &what));
-                for i in 0..pre.len() {
-                    let (p, d) = (pre[i].to_f64(), dy[i].to_f64());
-                    let e = reference::backward(approx, p, d);
-                    let scale = if T::DTYPE == DType::F32 {
-                        judging_scale(approx, p, d)
-                    } else {
-                        e
-                    };
-                    stats.record(p, dx[i].to_f64(), e, scale);
-                }
-                // Each column's exact sum and the sum of its terms' magnitudes.
-                let exact: Vec<(f64, f64)> = (0..cols)
-                    .map(|c| {
-                        (0..rows)
-                            .map(|k| {
-                                let i = k * cols + c;
-                                reference::backward(approx, pre[i].to_f64(), dy[i].to_f64())
-                            })
-                            .fold((0.0, 0.0), |(s, a), t| (s + t, a + t.abs()))
-                    })
-                    .collect();
-                for (c, &(sum, abs)) in exact.iter().enumerate() {
-                    assert_db_within::<T>(&what, (rows, cols), c, db[c].to_f64(), sum, abs);
-                }
-                if T::DTYPE != DType::F32 {
-                    let (dxb32, dbb32) = r.bias_backward::<T, f32>(approx, &pre, &dy, cols, off);
-                    let db32 = region(&dbb32, off, &what);
-                    assert!(same_bits(&dxb32, &dxb), "{what}: dx differs with db in f32");
-                    let (_, again) = r.bias_backward::<T, f32>(approx, &pre, &dy, cols, off);
-                    let (_, elsewhere) =
-                        other.bias_backward::<T, f32>(approx, &pre, &dy, cols, off);
-                    assert!(
-                        same_bits(&again, &dbb32) && same_bits(&elsewhere, &dbb32),
-                        "{what}: db in f32 differs on a second run or on {}",
-                        other.name()
+        for from_input in [false, true] {
+            let mut stats = ErrorStats::new(T::DTYPE);
+            let op = if from_input {
+                "bias_backward_from_input"
+            } else {
+                "bias_backward"
+            };
+            for (rows, cols) in SHAPES {
+                let first: Vec<T> = draw(&mut rng, rows * cols, -9.0, 5.0);
+                let b: Vec<T> = draw(&mut rng, cols, -2.0, 2.0);
+                let dy: Vec<T> = draw(&mut rng, rows * cols, -2.0, 2.0);
+                let at = if from_input {
+                    At::Input(&first, &b)
+                } else {
+                    At::Pre(&first)
+                };
+                let pre: Vec<T> = (0..first.len()).map(|i| at.pre(i, cols)).collect();
+                for off in [0, 1] {
+                    let what = format!(
+                        "{} {op} {approx} {:?} {rows}x{cols} offset {off}",
+                        r.name(),
+                        T::DTYPE
                     );
-                    for (c, &(sum, abs)) in exact.iter().enumerate() {
-                        assert_db_within::<f32>(&what, (rows, cols), c, db32[c].into(), sum, abs);
-                        assert!(
-                            T::from_f64_rounded(db32[c].into()).to_bits_u32()
-                                == db[c].to_bits_u32(),
-                            "{what}: db[{c}] in f32 ({:e}) does not round to db ({:e})",
-                            db32[c],
-                            db[c].to_f64()
-                        );
-                    }
-                }
-                let (_, again) = r.bias_backward::<T, T>(approx, &pre, &dy, cols, off);
-                let (_, elsewhere) = other.bias_backward::<T, T>(approx, &pre, &dy, cols, off);
-                for (name, v) in [
-                    ("a second run", &again),
-                    (other.name().as_str(), &elsewhere),
-                ] {
-                    assert!(same_bits(v, &dbb), "{what}: db differs on {name}");
+                    check_bias_backward_case::<T, R, Q>(
+                        (r, other),
+                        approx,
+                        (at, &pre, &dy),
+                        (rows, cols, off),
+                        &what,
+                        &mut stats,
+                    );
                 }
             }
+            let label = format!("{} {op} dx {approx} {:?}", r.name(), T::DTYPE);
+            let share = HALF_NOT_CORRECTLY_ROUNDED_SHARE;
+            assert_within(&label, &stats, bound::<T>(approx, true, false), share);
         }
-        let label = format!("{} bias_backward dx {approx} {:?}", r.name(), T::DTYPE);
-        let share = HALF_NOT_CORRECTLY_ROUNDED_SHARE;
-        assert_within(&label, &stats, bound::<T>(approx, true, false), share);
+    }
+}
+
+/// One shape and offset of [`check_bias_backward`], dx's errors into `stats`.
+fn check_bias_backward_case<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
+    (r, other): (&R, &Q),
+    approx: Approximation,
+    (at, pre, dy): (At<T>, &[T], &[T]),
+    (rows, cols, off): (usize, usize, usize),
+    what: &str,
+    stats: &mut ErrorStats,
+) {
+    let (dxb, dbb) = r.bias_backward::<T, T>(approx, at, dy, cols, off);
+    let (dx, db) = (region(&dxb, off, what), region(&dbb, off, what));
+    for (i, p) in pre.iter().enumerate() {
+        let (p, d) = (p.to_f64(), dy[i].to_f64());
+        let e = reference::backward(approx, p, d);
+        let scale = if T::DTYPE == DType::F32 {
+            judging_scale(approx, p, d)
+        } else {
+            e
+        };
+        stats.record(p, dx[i].to_f64(), e, scale);
+    }
+    // Each column's exact sum and the sums its bound takes.
+    let exact: Vec<[f64; 3]> = (0..cols)
+        .map(|c| {
+            (0..rows)
+                .map(|k| {
+                    db_term(
+                        approx,
+                        pre[k * cols + c].to_f64(),
+                        dy[k * cols + c].to_f64(),
+                    )
+                })
+                .fold([0.0; 3], add_terms)
+        })
+        .collect();
+    for (c, &sums) in exact.iter().enumerate() {
+        assert_db_within::<T>(what, (rows, cols), c, db[c].to_f64(), sums);
+    }
+    if T::DTYPE != DType::F32 {
+        let (dxb32, dbb32) = r.bias_backward::<T, f32>(approx, at, dy, cols, off);
+        let db32 = region(&dbb32, off, what);
+        assert!(same_bits(&dxb32, &dxb), "{what}: dx differs with db in f32");
+        let (_, again) = r.bias_backward::<T, f32>(approx, at, dy, cols, off);
+        let (_, elsewhere) = other.bias_backward::<T, f32>(approx, at, dy, cols, off);
+        assert!(
+            same_bits(&again, &dbb32) && same_bits(&elsewhere, &dbb32),
+            "{what}: db in f32 differs on a second run or on {}",
+            other.name()
+        );
+        for (c, &sums) in exact.iter().enumerate() {
+            assert_db_within::<f32>(what, (rows, cols), c, db32[c].into(), sums);
+            assert!(
+                T::from_f64_rounded(db32[c].into()).to_bits_u32() == db[c].to_bits_u32(),
+                "{what}: db[{c}] in f32 ({:e}) does not round to db ({:e})",
+                db32[c],
+                db[c].to_f64()
+            );
+        }
+    }
+    if let At::Input(..) = at {
+        let (dxp, dbp) = r.bias_backward::<T, T>(approx, At::Pre(pre), dy, cols, off);
+        assert!(
+            same_bits(&dxp, &dxb) && same_bits(&dbp, &dbb),
+            "{what}: dx or db differs from the backward at the stored pre-activation"
+        );
+    }
+    let (_, again) = r.bias_backward::<T, T>(approx, at, dy, cols, off);
+    let (_, elsewhere) = other.bias_backward::<T, T>(approx, at, dy, cols, off);
+    for (name, v) in [
+        ("a second run", &again),
+        (other.name().as_str(), &elsewhere),
+    ] {
+        assert!(same_bits(v, &dbb), "{what}: db differs on {name}");
     }
 }
 
@@ -734,6 +827,8 @@ pub enum PlacedOp {
     BiasForwardAux,
     /// pre, dy -> dx, db.
     BiasBackward,
+    /// x, b, dy -> dx, db.
+    BiasBackwardInput,
     /// x -> out.
     GegluForward(usize),
     /// x, dout -> dx.
@@ -772,6 +867,9 @@ impl PlacedRunner for HostRunner {
             (PlacedOp::BiasBackward, [pre, dy], [dx, db]) => {
                 let cols = db.len();
                 self.bias_gelu_backward(a, pre, dy, dx, db, cols)
+            }
+            (PlacedOp::BiasBackwardInput, [x, b, dy], [dx, db]) => {
+                self.bias_gelu_backward_from_input(a, x, b, dy, dx, db, b.len())
             }
             (PlacedOp::GegluForward(cols), [x], [out]) => self.geglu_forward(a, x, out, cols),
             (PlacedOp::GegluBackward(cols), [x, d], [dx]) => self.geglu_backward(a, x, d, dx, cols),
@@ -825,6 +923,12 @@ impl PlacedRunner for Device {
                     let mut w =
                         gelu_cuda::bias_gelu_backward_workspace(s, pre.len() / cols, cols).unwrap();
                     gelu_cuda::bias_gelu_backward(s, a, pre, dy, dx, db, &mut w, cols)
+                }
+                (PlacedOp::BiasBackwardInput, [x, b, dy], [dx, db]) => {
+                    let cols = b.len();
+                    let mut w =
+                        gelu_cuda::bias_gelu_backward_workspace(s, x.len() / cols, cols).unwrap();
+                    gelu_cuda::bias_gelu_backward_from_input(s, a, x, b, dy, dx, db, &mut w, cols)
                 }
                 (PlacedOp::GegluForward(cols), [x], [out]) => {
                     gelu_cuda::geglu_forward(s, a, x, out, cols)
@@ -882,6 +986,16 @@ fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
     );
     out.push(dx.written("bias backward dx"));
     out.push(db.written("bias backward db"));
+    // The same from the input: x, b, dy -> dx, db.
+    let (mut dx, mut db) = (Placed::output(n, off[7]), Placed::output(cols, off[8]));
+    r.run(
+        approx,
+        PlacedOp::BiasBackwardInput,
+        &[&xp, &bp, &dyp],
+        &mut [&mut dx, &mut db],
+    );
+    out.push(dx.written("bias backward from the input, dx"));
+    out.push(db.written("bias backward from the input, db"));
     if cols % 2 == 1 {
         return out;
     }
@@ -1025,7 +1139,7 @@ const HEAVY: f64 = 1024.0;
 /// memory (and as much on a device).
 pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
     use Extent::{Once, PerRow};
-    let cases: [(PlacedOp, usize, &[Extent], &[Extent]); 4] = [
+    let cases: [(PlacedOp, usize, &[Extent], &[Extent]); 5] = [
         (
             PlacedOp::BiasForwardAux,
             4097,
@@ -1036,6 +1150,12 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
             PlacedOp::BiasBackward,
             4097,
             &[PerRow(4097), PerRow(4097)],
+            &[PerRow(4097), Once(4097)],
+        ),
+        (
+            PlacedOp::BiasBackwardInput,
+            4097,
+            &[PerRow(4097), Once(4097), PerRow(4097)],
             &[PerRow(4097), Once(4097)],
         ),
         (
@@ -1054,7 +1174,13 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
     for (case, (op, cols, ins, outs)) in cases.into_iter().enumerate() {
         let approx = Approximation::ALL[case % 3];
         let mut rows = ((1usize << 31) / cols / PERIOD_ROWS + 1) * PERIOD_ROWS;
-        if matches!(op, PlacedOp::BiasBackward) {
+        // The bias gradient's dy, among the inputs.
+        let dy_input = match op {
+            PlacedOp::BiasBackward => Some(1),
+            PlacedOp::BiasBackwardInput => Some(2),
+            _ => None,
+        };
+        if dy_input.is_some() {
             // The bias gradient's first launch reads the rows but the leftover ones
             // (a launch of their own, from an offset pointer): it must itself pass
             // 2^31, with rows left over.
@@ -1067,9 +1193,9 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
             }
         }
         // The first of the rows whose dy is scaled (none but the bias gradient's).
-        let heavy = match op {
-            PlacedOp::BiasBackward => (1 << 31) / cols / PERIOD_ROWS * PERIOD_ROWS,
-            _ => rows,
+        let heavy = match dy_input {
+            Some(_) => (1 << 31) / cols / PERIOD_ROWS * PERIOD_ROWS,
+            None => rows,
         };
         assert_eq!(rows % PERIOD_ROWS, 0);
         let what = format!("{op:?} {approx} {:?} {rows}x{cols}", T::DTYPE);
@@ -1077,14 +1203,16 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
             .map(|(k, &e)| pattern(seed, k, e))
             .collect();
         // What the per-row inputs hold from row `heavy` on: the bias gradient's dy
-        // (its input 1) times HEAVY.
+        // times HEAVY.
         let heavy_patterns: Vec<Vec<T>> = (patterns.iter().enumerate())
-            .map(|(k, p)| match op {
-                PlacedOp::BiasBackward if k == 1 => p
-                    .iter()
-                    .map(|v| T::from_f64_rounded(v.to_f64() * HEAVY))
-                    .collect(),
-                _ => p.clone(),
+            .map(|(k, p)| {
+                if dy_input == Some(k) {
+                    p.iter()
+                        .map(|v| T::from_f64_rounded(v.to_f64() * HEAVY))
+                        .collect()
+                } else {
+                    p.clone()
+                }
             })
             .collect();
         let run = |rows: usize, heavy: usize| -> Vec<Placed<T>> {
@@ -1136,23 +1264,26 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
                     );
                 }
                 Once(_) => {
-                    // The bias gradient: row r of pre and dy is row r % PERIOD_ROWS of
-                    // the patterns, the heavy ones from row `heavy` on.
+                    // The bias gradient: row r of pre (or x) and dy is row r %
+                    // PERIOD_ROWS of the patterns, the heavy ones from row `heavy` on.
+                    let d_in = dy_input.expect("only the bias gradient has one output per column");
+                    let at = match op {
+                        PlacedOp::BiasBackwardInput => At::Input(&patterns[0], &patterns[1]),
+                        _ => At::Pre(&patterns[0]),
+                    };
                     for (c, v) in got.iter().enumerate() {
-                        let (mut sum, mut abs) = (0.0, 0.0);
+                        let mut sums = [0.0; 3];
                         for row in 0..PERIOD_ROWS {
                             let i = row * cols + c;
                             for (dy, times) in [
-                                (patterns[1][i], heavy / PERIOD_ROWS),
-                                (heavy_patterns[1][i], (rows - heavy) / PERIOD_ROWS),
+                                (patterns[d_in][i], heavy / PERIOD_ROWS),
+                                (heavy_patterns[d_in][i], (rows - heavy) / PERIOD_ROWS),
                             ] {
-                                let p = patterns[0][i].to_f64();
-                                let t = reference::backward(approx, p, dy.to_f64());
-                                sum += t * times as f64;
-                                abs += t.abs() * times as f64;
+                                let t = db_term(approx, at.pre(i, cols).to_f64(), dy.to_f64());
+                                sums = add_terms(sums, t.map(|v| v * times as f64));
                             }
                         }
-                        assert_db_within::<T>(&label, (rows, cols), c, v.to_f64(), sum, abs);
+                        assert_db_within::<T>(&label, (rows, cols), c, v.to_f64(), sums);
                     }
                 }
             }

@@ -118,6 +118,17 @@ impl<T: GeluFloat> Buffers<T> {
                 &mut self.ws,
                 cols,
             ),
+            Op::BiasBackwardInput => gelu_cuda::bias_gelu_backward_from_input(
+                stream,
+                approx,
+                &self.x.slice(s..s + m),
+                &self.bias,
+                &self.dy.slice(s..s + m),
+                &mut self.out.slice_mut(s..s + m),
+                &mut self.db,
+                &mut self.ws,
+                cols,
+            ),
             Op::GegluForward => gelu_cuda::geglu_forward(
                 stream,
                 approx,
