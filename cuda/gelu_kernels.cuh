@@ -39,16 +39,26 @@
 #define GELU_REDUCE_NAME(dtype) gelu_dbias_reduce_##dtype
 #define GELU_SURVEY_NAME(direction, approx) gelu_survey_##direction##_##approx
 
+// The launch bounds of the bias backward from the input (see GELU_ROWS_OPS).
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#define GELU_BIAS_INPUT_BOUNDS (GELU_BLOCK_THREADS, 2)
+#else
+#define GELU_BIAS_INPUT_BOUNDS (GELU_BLOCK_THREADS)
+#endif
+
 // The row-structured ops of one row of GELU_VARIANTS:
 // X(approx name, dtype name, op name, ABI op, (body), (launch bounds)), the body a
 // template taking (const gelu_rows_args&, thread, thread count). The pointwise ones
-// come in two kernels (GELU_ROWS_WALKS).
+// come in two kernels (GELU_ROWS_WALKS). The bias backward from the input asks for
+// two resident blocks before sm_90, as the flat kernels do (below): left to itself,
+// ptxas kept some of that code at 64 registers and spilled; from sm_90 on, the
+// request only raised the registers (to 96: two blocks where three or four fit).
 #define GELU_ROWS_OPS(X, approx, A, dtype, T)                                                  \
     GELU_ROWS_WALKS(X, approx, A, dtype, T, bias_forward, GELU_OP_BIAS_FORWARD, gelu::BiasForwardOp) \
     X(approx, dtype, bias_backward, GELU_OP_BIAS_BACKWARD,                                     \
       (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>, false>), (GELU_BLOCK_THREADS)) \
     X(approx, dtype, bias_backward_input, GELU_OP_BIAS_BACKWARD_INPUT,                         \
-      (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>, true>), (GELU_BLOCK_THREADS))  \
+      (gelu::dbias_partial<T, gelu::Gelu<gelu::Approx::A, T>, true>), GELU_BIAS_INPUT_BOUNDS)  \
     GELU_ROWS_WALKS(X, approx, A, dtype, T, geglu_forward, GELU_OP_GEGLU_FORWARD, gelu::GegluForwardOp) \
     GELU_ROWS_WALKS(X, approx, A, dtype, T, geglu_backward, GELU_OP_GEGLU_BACKWARD, gelu::GegluBackwardOp)
 
