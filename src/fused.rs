@@ -287,8 +287,8 @@ pub(crate) fn plan_bias_forward(
     ))
 }
 
-/// Where the bias backward takes GELU': at a stored pre-activation, or at `x + b`
-/// formed in f32 as the forward forms it.
+/// Where the bias backward takes GELU': at a stored pre-activation, or at the one
+/// formed from `x` and the bias as the forward stores it.
 #[derive(Clone, Copy)]
 pub(crate) enum BiasPoint {
     Pre(Operand),

@@ -218,6 +218,14 @@ fn half_agreement<T: gelu_cuda::GeluFloat>(d: &common::device::Device, host: &Ho
     }
 }
 
+/// `err` refuses `operand` as starting between elements of `align` bytes.
+fn assert_misaligned(err: &GeluError, operand: &str, align: usize) {
+    assert!(
+        matches!(err, GeluError::Misaligned { operand: o, align: a, .. } if *o == operand && *a == align),
+        "{err}"
+    );
+}
+
 #[test]
 fn gpu_bad_input_is_a_typed_error() {
     let Some(d) = device("gpu_bad_input_is_a_typed_error") else {
@@ -269,47 +277,17 @@ fn gpu_bad_input_is_a_typed_error() {
     // and is only passed to calls that must refuse it.
     let odd = unsafe { bytes.slice(1..).transmute::<f32>(16) }.unwrap();
     let err = gelu_cuda::forward(s, Approximation::Exact, &odd, &mut y).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            GeluError::Misaligned {
-                operand: "x",
-                align: 4,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_misaligned(&err, "x", 4);
     let mut out_view = bytes_out.slice_mut(2..);
     // SAFETY: as above.
     let mut odd_out = unsafe { out_view.transmute_mut::<f32>(16) }.unwrap();
     let err = gelu_cuda::backward(s, Approximation::Tanh, &x, &x, &mut odd_out).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            GeluError::Misaligned {
-                operand: "dx",
-                align: 4,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_misaligned(&err, "dx", 4);
     // SAFETY: as above; 33 bf16 from byte 1.
     let odd_half = unsafe { bytes.slice(1..).transmute::<bf16>(33) }.unwrap();
     let mut half_y = s.alloc_zeros::<bf16>(33).unwrap();
     let err = gelu_cuda::forward(s, Approximation::Sigmoid, &odd_half, &mut half_y).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            GeluError::Misaligned {
-                operand: "x",
-                align: 2,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_misaligned(&err, "x", 2);
     gelu_cuda::forward(s, Approximation::Exact, &x, &mut y).unwrap();
     let y_host = s.clone_dtoh(&y).unwrap();
     assert!(
