@@ -1,6 +1,7 @@
 //! One training step of an MLP's activation in bf16, as a training loop runs it:
 //! `y = GELU(x + b)` keeping the pre-activation, then from the incoming gradient
-//! `dx = dy GELU'(pre)` and the bias gradient in f32 (for fp32 master weights).
+//! `dx = dy GELU'(pre)`, written over `dy`, and the bias gradient in f32 (for fp32
+//! master weights).
 //! On a GPU when there is one, else on the host path (the same kernel sources);
 //! the bias gradient is checked against an f64 sum either way.
 //!
@@ -34,18 +35,17 @@ fn inputs() -> (Vec<bf16>, Vec<bf16>, Vec<bf16>) {
 fn on_gpu(x: &[bf16], b: &[bf16], dy: &[bf16]) -> Result<Outputs, GeluError> {
     let ctx = gelu_cuda::cuda_context(0)?;
     let s = ctx.default_stream();
-    let (xd, bd, dyd) = (s.clone_htod(x)?, s.clone_htod(b)?, s.clone_htod(dy)?);
+    let (xd, bd, mut grad) = (s.clone_htod(x)?, s.clone_htod(b)?, s.clone_htod(dy)?);
     let mut y = s.alloc_zeros::<bf16>(x.len())?;
     let mut pre = s.alloc_zeros::<bf16>(x.len())?;
     gelu_cuda::bias_gelu_forward_aux(&s, APPROX, &xd, &bd, &mut y, &mut pre, COLS)?;
-    let mut dx = s.alloc_zeros::<bf16>(x.len())?;
     let mut db = s.alloc_zeros::<f32>(COLS)?;
     let mut ws = gelu_cuda::bias_gelu_backward_workspace(&s, ROWS, COLS)?;
-    gelu_cuda::bias_gelu_backward(&s, APPROX, &pre, &dyd, &mut dx, &mut db, &mut ws, COLS)?;
+    gelu_cuda::bias_gelu_backward_inplace(&s, APPROX, &pre, &mut grad, &mut db, &mut ws, COLS)?;
     Ok(Outputs {
         y: s.clone_dtoh(&y)?,
         pre: s.clone_dtoh(&pre)?,
-        dx: s.clone_dtoh(&dx)?,
+        dx: s.clone_dtoh(&grad)?,
         db: s.clone_dtoh(&db)?,
     })
 }
@@ -53,14 +53,10 @@ fn on_gpu(x: &[bf16], b: &[bf16], dy: &[bf16]) -> Result<Outputs, GeluError> {
 /// The same on the host path.
 fn on_host(x: &[bf16], b: &[bf16], dy: &[bf16]) -> Result<Outputs, GeluError> {
     let r = HostRunner::new();
-    let (mut y, mut pre, mut dx) = (
-        vec![bf16::ZERO; x.len()],
-        vec![bf16::ZERO; x.len()],
-        vec![bf16::ZERO; x.len()],
-    );
-    let mut db = vec![0.0f32; COLS];
+    let (mut y, mut pre) = (vec![bf16::ZERO; x.len()], vec![bf16::ZERO; x.len()]);
+    let (mut dx, mut db) = (dy.to_vec(), vec![0.0f32; COLS]);
     r.bias_gelu_forward_aux(APPROX, x, b, &mut y, &mut pre, COLS)?;
-    r.bias_gelu_backward(APPROX, &pre, dy, &mut dx, &mut db, COLS)?;
+    r.bias_gelu_backward_inplace(APPROX, &pre, &mut dx, &mut db, COLS)?;
     Ok(Outputs { y, pre, dx, db })
 }
 

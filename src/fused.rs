@@ -38,6 +38,12 @@
 //!   each row is `a` and second half `g` (PyTorch's `a, g = x.chunk(2, dim=-1);
 //!   F.gelu(a) * g`), or from two buffers. The backward gives `da = dout g GELU'(a)`
 //!   and `dg = dout GELU(a)`, into one `[rows, 2H]` buffer or two.
+//! - In-place forms, the same kernels and bits with one buffer fewer:
+//!   [`bias_gelu_forward_inplace`] (`y` over `x`), [`bias_gelu_backward_inplace`]
+//!   and [`bias_gelu_backward_from_input_inplace`] (`dx` over `dy`),
+//!   [`geglu_backward_inplace`] and [`geglu_backward_split_inplace`] (the gradients
+//!   over `a` and `g`). Each element is read and written by the same thread, so an
+//!   operand can be both. GeGLU's forward has none: its output is half its input.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), gelu_cuda::GeluError> {
@@ -547,6 +553,38 @@ where
     run::<T>(stream, approx, &[call])
 }
 
+/// `x = GELU(x + b)`: [`bias_gelu_forward`] writing over its input (for inference,
+/// or a backward from a stored pre-activation; [`bias_gelu_backward_from_input`]
+/// needs `x` kept).
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Exact;
+/// let (rows, cols) = (512, 3072);
+/// let mut x = s.clone_htod(&vec![half::bf16::from_f32(0.5); rows * cols])?;
+/// let b = s.clone_htod(&vec![half::bf16::from_f32(-0.25); cols])?;
+/// gelu_cuda::bias_gelu_forward_inplace(&s, Exact, &mut x, &b, cols)?;
+/// # Ok(()) }
+/// ```
+pub fn bias_gelu_forward_inplace<T, X, B>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &mut X,
+    bias: &B,
+    cols: usize,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DeviceBufferMut<T>,
+    B: DeviceBuffer<T>,
+{
+    let (b, _gb) = input!(stream, "bias", bias);
+    let (x, _gx) = output!(stream, "x", x);
+    let call = plan_bias_forward(x, b, x, None, cols)?;
+    run::<T>(stream, approx, &[call])
+}
+
 /// `y = GELU(x + b)` and `pre = x + b` (rounded to the storage type), for
 /// [`bias_gelu_backward`]; shapes as in [`bias_gelu_forward`].
 ///
@@ -641,6 +679,47 @@ where
     run_bias_backward::<T, DB>(stream, approx, BiasPoint::Pre(p), [d, x, b, w], cols)
 }
 
+/// [`bias_gelu_backward`] writing `dx` over `dy` (`dy` in, `dx` out), so
+/// that the backward needs no buffer of its own for `dx`; `dbias` is the same, bit
+/// for bit.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Exact;
+/// use half::bf16;
+/// let (rows, cols) = (4096, 1024);
+/// let pre = s.clone_htod(&vec![bf16::from_f32(-0.5); rows * cols])?;
+/// let mut grad = s.clone_htod(&vec![bf16::ONE; rows * cols])?; // dy, then dx
+/// let mut db = s.alloc_zeros::<f32>(cols)?;
+/// let mut ws = gelu_cuda::bias_gelu_backward_workspace(&s, rows, cols)?;
+/// gelu_cuda::bias_gelu_backward_inplace(&s, Exact, &pre, &mut grad, &mut db, &mut ws, cols)?;
+/// # Ok(()) }
+/// ```
+pub fn bias_gelu_backward_inplace<T, DB, P, G, B, W>(
+    stream: &CudaStream,
+    approx: Approximation,
+    pre: &P,
+    dy: &mut G,
+    dbias: &mut B,
+    workspace: &mut W,
+    cols: usize,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    P: DeviceBuffer<T>,
+    G: DeviceBufferMut<T>,
+    DB: GeluFloat,
+    B: DeviceBufferMut<DB>,
+    W: DeviceBufferMut<f32>,
+{
+    let (p, _gp) = input!(stream, "pre", pre);
+    let (d, _gd) = output!(stream, "dy", dy);
+    let (b, _gb) = output!(stream, "dbias", dbias);
+    let (w, _gw) = output!(stream, "workspace", workspace);
+    run_bias_backward::<T, DB>(stream, approx, BiasPoint::Pre(p), [d, d, b, w], cols)
+}
+
 /// Plans and launches a bias backward on checked operands `[dy, dx, dbias,
 /// workspace]`, the caller holding their guards.
 fn run_bias_backward<T: GeluFloat, DB: GeluFloat>(
@@ -712,6 +791,52 @@ where
     let (w, _gw) = output!(stream, "workspace", workspace);
     let point = BiasPoint::Input { x: xo, bias: bo };
     run_bias_backward::<T, DB>(stream, approx, point, [d, o, b, w], cols)
+}
+
+/// [`bias_gelu_backward_from_input`] writing `dx` over `dy` (`dy` in, `dx` out): with [`bias_gelu_forward`], a training step whose activation keeps only `x`
+/// and the bias between the passes and whose backward allocates nothing but the
+/// workspace.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Tanh;
+/// let (rows, cols) = (4096, 1024);
+/// let x = s.clone_htod(&vec![-0.5f32; rows * cols])?;
+/// let b = s.clone_htod(&vec![0.25f32; cols])?;
+/// let mut grad = s.clone_htod(&vec![1.0f32; rows * cols])?; // dy, then dx
+/// let mut db = s.alloc_zeros::<f32>(cols)?;
+/// let mut ws = gelu_cuda::bias_gelu_backward_workspace(&s, rows, cols)?;
+/// gelu_cuda::bias_gelu_backward_from_input_inplace(&s, Tanh, &x, &b, &mut grad, &mut db, &mut ws, cols)?;
+/// # Ok(()) }
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn bias_gelu_backward_from_input_inplace<T, DB, X, BI, G, B, W>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &X,
+    bias: &BI,
+    dy: &mut G,
+    dbias: &mut B,
+    workspace: &mut W,
+    cols: usize,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DeviceBuffer<T>,
+    BI: DeviceBuffer<T>,
+    G: DeviceBufferMut<T>,
+    DB: GeluFloat,
+    B: DeviceBufferMut<DB>,
+    W: DeviceBufferMut<f32>,
+{
+    let (xo, _gx) = input!(stream, "x", x);
+    let (bo, _gbi) = input!(stream, "bias", bias);
+    let (d, _gd) = output!(stream, "dy", dy);
+    let (b, _gb) = output!(stream, "dbias", dbias);
+    let (w, _gw) = output!(stream, "workspace", workspace);
+    let point = BiasPoint::Input { x: xo, bias: bo };
+    run_bias_backward::<T, DB>(stream, approx, point, [d, d, b, w], cols)
 }
 
 /// A workspace for [`bias_gelu_backward`], allocated in stream order (no device
@@ -874,6 +999,71 @@ where
     let (da, _gda) = output!(stream, "da", da);
     let (dg, _gdg) = output!(stream, "dg", dg);
     let call = plan_geglu_backward_split(a, g, d, da, dg)?;
+    run::<T>(stream, approx, &[call])
+}
+
+/// [`geglu_backward`] writing `dx` over `x` (`x`: `[a, g]` in, `[da, dg]` out): the
+/// forward's input is no longer needed once its gradient is formed, so the backward
+/// needs no `[rows, cols]` buffer of its own.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Tanh;
+/// let (rows, cols) = (512, 2 * 4096);
+/// let mut x = s.clone_htod(&vec![half::f16::from_f32(0.5); rows * cols])?;
+/// let dout = s.clone_htod(&vec![half::f16::ONE; rows * cols / 2])?;
+/// gelu_cuda::geglu_backward_inplace(&s, Tanh, &mut x, &dout, cols)?; // x now [da, dg]
+/// # Ok(()) }
+/// ```
+pub fn geglu_backward_inplace<T, X, D>(
+    stream: &CudaStream,
+    approx: Approximation,
+    x: &mut X,
+    dout: &D,
+    cols: usize,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    X: DeviceBufferMut<T>,
+    D: DeviceBuffer<T>,
+{
+    let (d, _gd) = input!(stream, "dout", dout);
+    let (x, _gx) = output!(stream, "x", x);
+    let call = plan_geglu_backward(x, d, x, cols, std::mem::size_of::<T>())?;
+    run::<T>(stream, approx, &[call])
+}
+
+/// [`geglu_backward_split`] writing `da` over `a` and `dg` over `g`.
+///
+/// ```no_run
+/// # fn main() -> Result<(), gelu_cuda::GeluError> {
+/// # let s = gelu_cuda::cuda_context(0)?.default_stream();
+/// use gelu_cuda::Approximation::Exact;
+/// let n = 1 << 20;
+/// let mut a = s.clone_htod(&vec![0.5f32; n])?; // a, then da
+/// let mut g = s.clone_htod(&vec![2.0f32; n])?; // g, then dg
+/// let dout = s.clone_htod(&vec![1.0f32; n])?;
+/// gelu_cuda::geglu_backward_split_inplace(&s, Exact, &mut a, &mut g, &dout)?;
+/// # Ok(()) }
+/// ```
+pub fn geglu_backward_split_inplace<T, A, G, D>(
+    stream: &CudaStream,
+    approx: Approximation,
+    a: &mut A,
+    g: &mut G,
+    dout: &D,
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    A: DeviceBufferMut<T>,
+    G: DeviceBufferMut<T>,
+    D: DeviceBuffer<T>,
+{
+    let (d, _gd) = input!(stream, "dout", dout);
+    let (a, _ga) = output!(stream, "a", a);
+    let (g, _gg) = output!(stream, "g", g);
+    let call = plan_geglu_backward_split(a, g, d, a, g)?;
     run::<T>(stream, approx, &[call])
 }
 

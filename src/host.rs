@@ -58,6 +58,14 @@ fn operand_mut<T>(s: &mut [T]) -> Operand {
     (s.as_mut_ptr() as u64, s.len())
 }
 
+/// The bias backward's point from the input: `x` and the bias.
+fn input_point<T>(x: &[T], bias: &[T]) -> fused::BiasPoint {
+    fused::BiasPoint::Input {
+        x: operand(x),
+        bias: operand(bias),
+    }
+}
+
 /// How the host path emulates a launch: the grid's size in threads and how many
 /// OS threads share them. Results never depend on either; the tests vary both to
 /// exercise every path of the kernels' grid-stride loops.
@@ -413,6 +421,31 @@ impl HostRunner {
         Ok(())
     }
 
+    /// `x = GELU(x + b)` (see [`crate::bias_gelu_forward_inplace`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Exact};
+    /// let (x, b) = ([0.5f32, -1.0, 2.0, 0.0], [0.25f32, 1.0]);
+    /// let mut y = [0.0f32; 4];
+    /// HostRunner::new().bias_gelu_forward(Exact, &x, &b, &mut y, 2)?;
+    /// let mut v = x;
+    /// HostRunner::new().bias_gelu_forward_inplace(Exact, &mut v, &b, 2)?;
+    /// assert_eq!(v, y);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
+    pub fn bias_gelu_forward_inplace<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &mut [T],
+        bias: &[T],
+        cols: usize,
+    ) -> Result<(), GeluError> {
+        let x = operand_mut(x);
+        let call = fused::plan_bias_forward(x, operand(bias), x, None, cols)?;
+        self.run_rows::<T>(approx, &call);
+        Ok(())
+    }
+
     /// `y = GELU(x + b)` and `pre = x + b` (see [`crate::bias_gelu_forward_aux`]).
     ///
     /// ```
@@ -480,7 +513,36 @@ impl HostRunner {
         cols: usize,
     ) -> Result<(), GeluError> {
         let point = fused::BiasPoint::Pre(operand(pre));
-        self.bias_backward_at::<T, DB>(approx, point, dy, dx, dbias, cols)
+        let grads = (operand(dy), operand_mut(dx));
+        self.bias_backward_at::<T, DB>(approx, point, grads, dbias, cols)
+    }
+
+    /// [`HostRunner::bias_gelu_backward`] writing `dx` over `dy` (see
+    /// [`crate::bias_gelu_backward_inplace`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Exact};
+    /// let (rows, cols) = (30, 6);
+    /// let pre: Vec<f32> = (0..rows * cols).map(|i| (i % 17) as f32 / 4.0 - 2.0).collect();
+    /// let dy = vec![0.5f32; rows * cols];
+    /// let (mut dx, mut db) = (vec![0.0f32; rows * cols], vec![0.0f32; cols]);
+    /// HostRunner::new().bias_gelu_backward(Exact, &pre, &dy, &mut dx, &mut db, cols)?;
+    /// let (mut grad, mut db_in_place) = (dy.clone(), vec![0.0f32; cols]);
+    /// HostRunner::new().bias_gelu_backward_inplace(Exact, &pre, &mut grad, &mut db_in_place, cols)?;
+    /// assert_eq!((grad, db_in_place), (dx, db));
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
+    pub fn bias_gelu_backward_inplace<T: GeluFloat, DB: GeluFloat>(
+        &self,
+        approx: Approximation,
+        pre: &[T],
+        dy: &mut [T],
+        dbias: &mut [DB],
+        cols: usize,
+    ) -> Result<(), GeluError> {
+        let point = fused::BiasPoint::Pre(operand(pre));
+        let d = operand_mut(dy);
+        self.bias_backward_at::<T, DB>(approx, point, (d, d), dbias, cols)
     }
 
     /// `dx = dy GELU'(pre)` and `dbias = Σ_rows dx` with `pre` formed from `x` and the
@@ -515,20 +577,45 @@ impl HostRunner {
         dbias: &mut [DB],
         cols: usize,
     ) -> Result<(), GeluError> {
-        let point = fused::BiasPoint::Input {
-            x: operand(x),
-            bias: operand(bias),
-        };
-        self.bias_backward_at::<T, DB>(approx, point, dy, dx, dbias, cols)
+        let point = input_point(x, bias);
+        let grads = (operand(dy), operand_mut(dx));
+        self.bias_backward_at::<T, DB>(approx, point, grads, dbias, cols)
     }
 
-    /// The bias backward at `point`, with a workspace of its own.
+    /// [`HostRunner::bias_gelu_backward_from_input`] writing `dx` over `dy` (see
+    /// [`crate::bias_gelu_backward_from_input_inplace`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Sigmoid};
+    /// let (x, b) = ([0.5f32, -1.0, 2.0, 0.0], [0.25f32, 1.0]); // 2 rows of 2
+    /// let mut grad = [1.0f32, 1.0, -2.0, 0.5]; // dy, then dx
+    /// let mut db = [0.0f32; 2];
+    /// HostRunner::new().bias_gelu_backward_from_input_inplace(Sigmoid, &x, &b, &mut grad, &mut db, 2)?;
+    /// assert_eq!(db, [grad[0] + grad[2], grad[1] + grad[3]]);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
+    #[allow(clippy::too_many_arguments)]
+    pub fn bias_gelu_backward_from_input_inplace<T: GeluFloat, DB: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &[T],
+        bias: &[T],
+        dy: &mut [T],
+        dbias: &mut [DB],
+        cols: usize,
+    ) -> Result<(), GeluError> {
+        let point = input_point(x, bias);
+        let d = operand_mut(dy);
+        self.bias_backward_at::<T, DB>(approx, point, (d, d), dbias, cols)
+    }
+
+    /// The bias backward at `point` from `dy` into `dx` (the same buffer in place),
+    /// with a workspace of its own.
     fn bias_backward_at<T: GeluFloat, DB: GeluFloat>(
         &self,
         approx: Approximation,
         point: fused::BiasPoint,
-        dy: &[T],
-        dx: &mut [T],
+        (dy, dx): (Operand, Operand),
         dbias: &mut [DB],
         cols: usize,
     ) -> Result<(), GeluError> {
@@ -537,8 +624,8 @@ impl HostRunner {
         let mut workspace = vec![0.0f32; fused::bias_gelu_backward_workspace_len(rows, cols)];
         let calls = fused::plan_bias_backward(
             point,
-            operand(dy),
-            operand_mut(dx),
+            dy,
+            dx,
             operand_mut(dbias),
             operand_mut(&mut workspace),
             cols,
@@ -636,6 +723,33 @@ impl HostRunner {
         Ok(())
     }
 
+    /// GeGLU backward writing `[da, dg]` over `x` (see
+    /// [`crate::geglu_backward_inplace`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Exact};
+    /// let x = [1.0f32, -0.5, 2.0, 3.0]; // a = [1, -0.5], g = [2, 3]
+    /// let dout = [1.0f32, 0.5];
+    /// let mut dx = [0.0f32; 4];
+    /// HostRunner::new().geglu_backward(Exact, &x, &dout, &mut dx, 4)?;
+    /// let mut v = x;
+    /// HostRunner::new().geglu_backward_inplace(Exact, &mut v, &dout, 4)?;
+    /// assert_eq!(v, dx);
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
+    pub fn geglu_backward_inplace<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        x: &mut [T],
+        dout: &[T],
+        cols: usize,
+    ) -> Result<(), GeluError> {
+        let x = operand_mut(x);
+        let call = fused::plan_geglu_backward(x, operand(dout), x, cols, std::mem::size_of::<T>())?;
+        self.run_rows::<T>(approx, &call);
+        Ok(())
+    }
+
     /// GeGLU backward into two buffers (see [`crate::geglu_backward_split`]).
     ///
     /// ```
@@ -663,6 +777,32 @@ impl HostRunner {
             operand_mut(da),
             operand_mut(dg),
         )?;
+        self.run_rows::<T>(approx, &call);
+        Ok(())
+    }
+
+    /// GeGLU backward writing `da` over `a` and `dg` over `g` (see
+    /// [`crate::geglu_backward_split_inplace`]).
+    ///
+    /// ```
+    /// use gelu_cuda::{host::HostRunner, Approximation::Tanh};
+    /// let (a, g, dout) = ([1.0f32, -0.5], [2.0f32, 3.0], [1.0f32, 0.5]);
+    /// let (mut da, mut dg) = ([0.0f32; 2], [0.0f32; 2]);
+    /// HostRunner::new().geglu_backward_split(Tanh, &a, &g, &dout, &mut da, &mut dg)?;
+    /// let (mut a2, mut g2) = (a, g);
+    /// HostRunner::new().geglu_backward_split_inplace(Tanh, &mut a2, &mut g2, &dout)?;
+    /// assert_eq!((a2, g2), (da, dg));
+    /// # Ok::<(), gelu_cuda::GeluError>(())
+    /// ```
+    pub fn geglu_backward_split_inplace<T: GeluFloat>(
+        &self,
+        approx: Approximation,
+        a: &mut [T],
+        g: &mut [T],
+        dout: &[T],
+    ) -> Result<(), GeluError> {
+        let (a, g) = (operand_mut(a), operand_mut(g));
+        let call = fused::plan_geglu_backward_split(a, g, operand(dout), a, g)?;
         self.run_rows::<T>(approx, &call);
         Ok(())
     }

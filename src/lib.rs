@@ -14,7 +14,9 @@
 //!   `0.5 x (1 + erf(x/sqrt 2))` returns 0 or NaN ([`accuracy::stated_bound`]).
 //! - **Fused for training**: bias + GELU with the pre-activation saved
 //!   ([`bias_gelu_forward_aux`]), dGELU with a deterministic bias gradient
-//!   ([`bias_gelu_backward`]), GeGLU forward and backward ([`geglu_forward`]).
+//!   ([`bias_gelu_backward`]), GeGLU forward and backward ([`geglu_forward`]);
+//!   the backward passes also in place ([`bias_gelu_backward_inplace`]: `dx` over
+//!   `dy`).
 //! - **Checkable without a GPU**: [`host`] runs the same kernel sources on the CPU,
 //!   [`reference`](mod@reference) gives an f64 reference and ULP helpers, and
 //!   [`accuracy`] the error statistics and the bounds this crate states.
@@ -80,10 +82,11 @@ pub use device::{
 pub use dtype::{DType, GeluFloat};
 pub use error::GeluError;
 pub use fused::{
-    bias_gelu_backward, bias_gelu_backward_from_input, bias_gelu_backward_order,
-    bias_gelu_backward_workspace, bias_gelu_backward_workspace_len, bias_gelu_forward,
-    bias_gelu_forward_aux, geglu_backward, geglu_backward_split, geglu_forward,
-    geglu_forward_split, BiasGradientOrder,
+    bias_gelu_backward, bias_gelu_backward_from_input, bias_gelu_backward_from_input_inplace,
+    bias_gelu_backward_inplace, bias_gelu_backward_order, bias_gelu_backward_workspace,
+    bias_gelu_backward_workspace_len, bias_gelu_forward, bias_gelu_forward_aux,
+    bias_gelu_forward_inplace, geglu_backward, geglu_backward_inplace, geglu_backward_split,
+    geglu_backward_split_inplace, geglu_forward, geglu_forward_split, BiasGradientOrder,
 };
 pub use op::Op;
 

@@ -539,6 +539,19 @@ fn gpu_fused_bad_input() {
         matches!(err, GeluError::ContextMismatch { operand: "out" }),
         "{err}"
     );
+    // An in-place form: the operand written over is checked as an output.
+    let err = gelu_cuda::geglu_backward_inplace(
+        s,
+        Approximation::Exact,
+        &mut foreign_out,
+        &x.slice(0..3),
+        2,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, GeluError::ContextMismatch { operand: "x" }),
+        "{err}"
+    );
     let mut foreign_ws = other.default_stream().clone_htod(&[0.0f32; 12]).unwrap();
     let err = bias_backward_err(&mut dx, &mut db, &mut foreign_ws);
     assert!(

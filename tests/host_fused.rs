@@ -225,6 +225,35 @@ fn shape_errors_are_typed() {
         matches!(err, GeluError::OddLastDimension { cols: 5 }),
         "{err}"
     );
+    // The in-place forms name the operand a caller passed: the one written over
+    // keeps its input's name.
+    let mut v = x.clone();
+    let mut g = vec![1.0f32; 11];
+    for (err, operand) in [
+        (r.bias_gelu_forward_inplace(a, &mut v, &[0.0; 3], 4), "bias"),
+        (
+            r.bias_gelu_backward_inplace(a, &x, &mut v[..8], &mut [0.0f32; 4], 4),
+            "dy",
+        ),
+        (
+            r.bias_gelu_backward_from_input_inplace(a, &x, &[0.0; 4], &mut v, &mut [0.0f32; 3], 4),
+            "dbias",
+        ),
+        (r.geglu_backward_inplace(a, &mut v, &x[..5], 4), "dout"),
+        (r.geglu_backward_split_inplace(a, &mut v, &mut g, &x), "g"),
+    ] {
+        let err = err.unwrap_err();
+        assert!(
+            matches!(err, GeluError::LengthMismatch { operand: o, .. } if o == operand),
+            "{err}"
+        );
+    }
+    let err = r.geglu_backward_inplace(a, &mut v, &x[..6], 3).unwrap_err();
+    assert!(
+        matches!(err, GeluError::OddLastDimension { cols: 3 }),
+        "{err}"
+    );
+    assert_eq!(v, x, "a refused call wrote its operand");
     // Zero rows: nothing to do, and the bias gradient of no rows is zero.
     let mut db = [7.0f32; 4];
     r.bias_gelu_backward::<f32, f32>(a, &[], &[], &mut [], &mut db, 4)

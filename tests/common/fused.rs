@@ -837,6 +837,16 @@ pub enum PlacedOp {
     GegluForwardSplit,
     /// a, g, dout -> da, dg.
     GegluBackwardSplit,
+    /// The in-place forms: b; x -> y over x.
+    BiasForwardInplace,
+    /// pre; dy -> dx over dy, db.
+    BiasBackwardInplace,
+    /// x, b; dy -> dx over dy, db.
+    BiasBackwardInputInplace,
+    /// dout; x -> dx over x.
+    GegluBackwardInplace(usize),
+    /// dout; a, g -> da over a, dg over g.
+    GegluBackwardSplitInplace,
 }
 
 /// Runs a fused pointwise op on [`Placed`] operands.
@@ -878,6 +888,22 @@ impl PlacedRunner for HostRunner {
             }
             (PlacedOp::GegluBackwardSplit, [av, g, d], [da, dg]) => {
                 self.geglu_backward_split(a, av, g, d, da, dg)
+            }
+            (PlacedOp::BiasForwardInplace, [b], [x]) => {
+                self.bias_gelu_forward_inplace(a, x, b, b.len())
+            }
+            (PlacedOp::BiasBackwardInplace, [pre], [g, db]) => {
+                let cols = db.len();
+                self.bias_gelu_backward_inplace(a, pre, g, db, cols)
+            }
+            (PlacedOp::BiasBackwardInputInplace, [x, b], [g, db]) => {
+                self.bias_gelu_backward_from_input_inplace(a, x, b, g, db, b.len())
+            }
+            (PlacedOp::GegluBackwardInplace(cols), [d], [x]) => {
+                self.geglu_backward_inplace(a, x, d, cols)
+            }
+            (PlacedOp::GegluBackwardSplitInplace, [d], [av, g]) => {
+                self.geglu_backward_split_inplace(a, av, g, d)
             }
             _ => panic!("operands do not match the op"),
         }
@@ -942,6 +968,29 @@ impl PlacedRunner for Device {
                 (PlacedOp::GegluBackwardSplit, [av, g, d], [da, dg]) => {
                     gelu_cuda::geglu_backward_split(s, a, av, g, d, da, dg)
                 }
+                (PlacedOp::BiasForwardInplace, [b], [x]) => {
+                    gelu_cuda::bias_gelu_forward_inplace(s, a, x, b, b.len())
+                }
+                (PlacedOp::BiasBackwardInplace, [pre], [g, db]) => {
+                    let cols = db.len();
+                    let mut w =
+                        gelu_cuda::bias_gelu_backward_workspace(s, pre.len() / cols, cols).unwrap();
+                    gelu_cuda::bias_gelu_backward_inplace(s, a, pre, g, db, &mut w, cols)
+                }
+                (PlacedOp::BiasBackwardInputInplace, [x, b], [g, db]) => {
+                    let cols = b.len();
+                    let mut w =
+                        gelu_cuda::bias_gelu_backward_workspace(s, x.len() / cols, cols).unwrap();
+                    gelu_cuda::bias_gelu_backward_from_input_inplace(
+                        s, a, x, b, g, db, &mut w, cols,
+                    )
+                }
+                (PlacedOp::GegluBackwardInplace(cols), [d], [x]) => {
+                    gelu_cuda::geglu_backward_inplace(s, a, x, d, cols)
+                }
+                (PlacedOp::GegluBackwardSplitInplace, [d], [av, g]) => {
+                    gelu_cuda::geglu_backward_split_inplace(s, a, av, g, d)
+                }
                 _ => panic!("operands do not match the op"),
             }
             .unwrap();
@@ -952,8 +1001,18 @@ impl PlacedRunner for Device {
     }
 }
 
+/// Asserts that an in-place form's output is the out-of-place form's, bit for bit.
+fn assert_same_in_place(what: &str, in_place: &Placed<impl GeluFloat>, want: &[u32]) {
+    assert!(
+        in_place.written(what) == want,
+        "{what}: the in-place form differs from the out-of-place one"
+    );
+}
+
 /// Every fused pointwise op on `(rows, cols)`, operand k at offset `off[k]`: the
-/// outputs' bits, in a fixed order.
+/// outputs' bits, in a fixed order. Each in-place form runs beside its out-of-place
+/// form (the operand it writes over at another offset than the output it replaces)
+/// and must give the same bits.
 fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
     r: &R,
     approx: Approximation,
@@ -975,6 +1034,9 @@ fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
     );
     out.push(y.written("bias forward y"));
     out.push(pre.written("bias forward pre"));
+    let mut xy = Placed::input(x, off[0]);
+    r.run(approx, PlacedOp::BiasForwardInplace, &[&bp], &mut [&mut xy]);
+    assert_same_in_place("bias forward in place", &xy, &out[0]);
     // Its backward: pre (x), dy (d) -> dx, db.
     let dyp = Placed::input(d, off[4]);
     let (mut dx, mut db) = (Placed::output(n, off[5]), Placed::output(cols, off[6]));
@@ -986,6 +1048,15 @@ fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
     );
     out.push(dx.written("bias backward dx"));
     out.push(db.written("bias backward db"));
+    let (mut grad, mut db) = (Placed::input(d, off[4]), Placed::output(cols, off[8]));
+    r.run(
+        approx,
+        PlacedOp::BiasBackwardInplace,
+        &[&xp],
+        &mut [&mut grad, &mut db],
+    );
+    assert_same_in_place("bias backward in place, dx", &grad, &out[2]);
+    assert_same_in_place("bias backward in place, db", &db, &out[3]);
     // The same from the input: x, b, dy -> dx, db.
     let (mut dx, mut db) = (Placed::output(n, off[7]), Placed::output(cols, off[8]));
     r.run(
@@ -996,6 +1067,15 @@ fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
     );
     out.push(dx.written("bias backward from the input, dx"));
     out.push(db.written("bias backward from the input, db"));
+    let (mut grad, mut db) = (Placed::input(d, off[5]), Placed::output(cols, off[2]));
+    r.run(
+        approx,
+        PlacedOp::BiasBackwardInputInplace,
+        &[&xp, &bp],
+        &mut [&mut grad, &mut db],
+    );
+    assert_same_in_place("bias backward from the input in place, dx", &grad, &out[4]);
+    assert_same_in_place("bias backward from the input in place, db", &db, &out[5]);
     if cols % 2 == 1 {
         return out;
     }
@@ -1013,6 +1093,14 @@ fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
         &mut [&mut dx],
     );
     out.push(dx.written("geglu backward"));
+    let mut xd = Placed::input(x, off[6]);
+    r.run(
+        approx,
+        PlacedOp::GegluBackwardInplace(cols),
+        &[&dp],
+        &mut [&mut xd],
+    );
+    assert_same_in_place("geglu backward in place", &xd, out.last().unwrap());
     // GeGLU from separate buffers: the first and second half of x.
     let (a, g) = (
         Placed::input(&x[..n / 2], off[4]),
@@ -1036,6 +1124,16 @@ fn fused_outputs<T: GeluFloat, R: PlacedRunner>(
     );
     out.push(da.written("geglu backward, split da"));
     out.push(dg.written("geglu backward, split dg"));
+    let (mut ad, mut gd) = (a, g);
+    r.run(
+        approx,
+        PlacedOp::GegluBackwardSplitInplace,
+        &[&dp],
+        &mut [&mut ad, &mut gd],
+    );
+    let n_out = out.len();
+    assert_same_in_place("geglu backward in place, split da", &ad, &out[n_out - 2]);
+    assert_same_in_place("geglu backward in place, split dg", &gd, &out[n_out - 1]);
     out
 }
 
