@@ -4,11 +4,17 @@ device-to-device copy, PyTorch eager (F.gelu and its backward, approximate none 
 tanh; the fused ops as PyTorch's unfused sequences) and torch.compile of the same,
 at the same sizes and dtypes, on the same card.
 
-Usage: compare_pytorch.py GELU_BINARY OUTDIR [--sizes 24,12,...] [--ours BENCH.json]
+Usage: compare_pytorch.py GELU_BINARY OUTDIR [--sizes 24,12,...] [--ours BENCH.json[,MORE.json]]
        compare_pytorch.py --render OUTDIR/comparison.json OUTDIR
 
-With --ours, gelu-cuda's rows come from a `gelu bench --format json` run of the same
+With --ours, gelu-cuda's rows come from `gelu bench --format json` runs of the same
 session instead of a new one (a missing or empty file leaves PyTorch's rows alone).
+A training step of bias + GELU is compared too, from 2^24 up: ours is the forward
+without the pre-activation (`bias-forward-no-pre`) plus the backward from the input
+(`bias-backward-input`), 5n elements moved; PyTorch eager runs what autograd runs
+for `F.gelu(x + b)` and its backward (the add, GELU, GELU's backward, the bias
+gradient's sum over rows: 8n), torch.compile the same two passes as ours, each
+compiled.
 Measures size by size in the order given, and writes OUTDIR/comparison.json after
 each dtype and size (so a run stopped early keeps what it measured), then
 OUTDIR/comparison.md and, where matplotlib is installed, OUTDIR/comparison.png (GB/s against size, one line per
@@ -122,11 +128,31 @@ def fused_rows(dname, log2, rows):
             u, g = x2[i].chunk(2, dim=-1)
             return torch.ops.aten.gelu_backward(dy[i] * g, u, approximate=a), dy[i] * F.gelu(u, approximate=a)
 
-        for op, fn, moved in [("bias-forward", bias_fwd, 3), ("bias-backward", bias_bwd, 3),
-                              ("geglu-forward", geglu_fwd, 3), ("geglu-backward", geglu_bwd, 5)]:
+        def step_eager(i, a=approx):  # autograd's kernels for F.gelu(x + b), then its backward
+            pre = x[i] + b
+            F.gelu(pre, approximate=a)
+            dx = torch.ops.aten.gelu_backward(dy[i], pre, approximate=a)
+            return dx, dx.sum(0)
+
+        def step_forward(i, a=approx):
+            return F.gelu(x[i] + b, approximate=a)
+
+        def step_backward(i, a=approx):  # from the input, as ours
+            dx = torch.ops.aten.gelu_backward(dy[i], x[i] + b, approximate=a)
+            return dx, dx.sum(0)
+
+        def compiled_step():
+            f, g = torch.compile(step_forward), torch.compile(step_backward)
+            return lambda i: (f(i), g(i))
+
+        ops = [("bias-forward", bias_fwd, bias_fwd, 3), ("bias-backward", bias_bwd, bias_bwd, 3),
+               ("geglu-forward", geglu_fwd, geglu_fwd, 3), ("geglu-backward", geglu_bwd, geglu_bwd, 5)]
+        if log2 >= 24:  # the criteria's sizes: the step's compilations cost time
+            ops.append(("training-step", step_eager, None, 5))
+        for op, fn, to_compile, moved in ops:
             variants = [("pytorch-eager", fn)]
             try:
-                variants.append(("torch-compile", torch.compile(fn)))
+                variants.append(("torch-compile", torch.compile(to_compile) if to_compile else compiled_step()))
             except Exception as e:  # noqa: BLE001
                 print(f"torch.compile unavailable: {e}", file=sys.stderr)
             for impl, f in variants:
@@ -157,15 +183,31 @@ def read_bench_json(path):
     return None
 
 
+def training_steps(rows):
+    """Our training-step rows: the forward without the pre-activation plus the
+    backward from the input, at each (dtype, n, approximation) that has both."""
+    by = {(r["dtype"], r["n"], r["op"], r["approximation"]): r for r in rows}
+    steps = []
+    for (dt, n, op, a), fwd in by.items():
+        bwd = by.get((dt, n, "bias-backward-input", a))
+        if op != "bias-forward-no-pre" or bwd is None:
+            continue
+        us = fwd["median_us"] + bwd["median_us"]
+        elem = {"f32": 4}.get(dt, 2)
+        steps.append(dict(fwd, op="training-step", median_us=us, gbps=5 * n * elem / us / 1e3))
+    return steps
+
+
 def ours(gelu, sizes, bench_json=None):
     if bench_json:
-        bench = read_bench_json(bench_json)
-        if bench is None:  # no bench rows: PyTorch's still count
+        benches = [b for b in map(read_bench_json, bench_json.split(",")) if b]
+        if not benches:  # no bench rows: PyTorch's still count
             print(f"no gelu-cuda rows in {bench_json}", file=sys.stderr)
             return torch.cuda.get_device_name(), []
-        doc = dict(card=bench[0], rows=bench[1])
+        doc = dict(card=benches[0][0], rows=[r for b in benches for r in b[1]])
     else:
-        ops = "forward,backward,bias-forward,bias-backward,geglu-forward,geglu-backward"
+        ops = ("forward,backward,bias-forward,bias-forward-no-pre,bias-backward,bias-backward-input,"
+               "geglu-forward,geglu-backward")
         out = subprocess.run([gelu, "bench", "--quiet", "--format", "json", "--op", ops, "--approx", "exact,tanh",
                               "--sizes", ",".join(map(str, sizes))],
                              check=True, capture_output=True, text=True).stdout
@@ -176,7 +218,7 @@ def ours(gelu, sizes, bench_json=None):
             continue
         rows.append(dict(impl="gelu-cuda", dtype=r["dtype"], n=r["n"], op=r["op"], approximation=r["approximation"],
                          median_us=r["median_us"], gbps=r["gbps"], copy_gbps=r["copy_gbps"]))
-    return doc["card"], rows
+    return doc["card"], rows + training_steps(rows)
 
 
 def raise_recompile_limits():

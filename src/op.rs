@@ -15,8 +15,11 @@ pub enum Op {
     Forward,
     /// `dx = dy GELU'(x)`.
     Backward,
-    /// `y = GELU(x + b)` (and the pre-activation).
+    /// `y = GELU(x + b)` and the pre-activation ([`crate::bias_gelu_forward_aux`]).
     BiasForward,
+    /// `y = GELU(x + b)` alone ([`crate::bias_gelu_forward`]: the forward of a
+    /// training step whose backward starts from the input).
+    BiasForwardNoPre,
     /// `dx = dy GELU'(pre)` and the bias gradient.
     BiasBackward,
     /// The same with `pre` formed from `x` and the bias.
@@ -33,10 +36,11 @@ impl Op {
     /// ```
     /// assert!(gelu_cuda::Op::ALL.contains(&gelu_cuda::Op::GegluBackward));
     /// ```
-    pub const ALL: [Op; 7] = [
+    pub const ALL: [Op; 8] = [
         Self::Forward,
         Self::Backward,
         Self::BiasForward,
+        Self::BiasForwardNoPre,
         Self::BiasBackward,
         Self::BiasBackwardInput,
         Self::GegluForward,
@@ -53,6 +57,7 @@ impl Op {
             Self::Forward => "forward",
             Self::Backward => "backward",
             Self::BiasForward => "bias-forward",
+            Self::BiasForwardNoPre => "bias-forward-no-pre",
             Self::BiasBackward => "bias-backward",
             Self::BiasBackwardInput => "bias-backward-input",
             Self::GegluForward => "geglu-forward",
@@ -64,7 +69,7 @@ impl Op {
         match self {
             Self::Forward => ffi::gelu_op::GELU_OP_FORWARD,
             Self::Backward => ffi::gelu_op::GELU_OP_BACKWARD,
-            Self::BiasForward => ffi::gelu_op::GELU_OP_BIAS_FORWARD,
+            Self::BiasForward | Self::BiasForwardNoPre => ffi::gelu_op::GELU_OP_BIAS_FORWARD,
             Self::BiasBackward => ffi::gelu_op::GELU_OP_BIAS_BACKWARD,
             Self::BiasBackwardInput => ffi::gelu_op::GELU_OP_BIAS_BACKWARD_INPUT,
             Self::GegluForward => ffi::gelu_op::GELU_OP_GEGLU_FORWARD,
@@ -98,9 +103,9 @@ impl Op {
     }
 
     /// Elements moved per output element, counting every read and write the op
-    /// must do: the bias forward writes `y` and the pre-activation, the bias
-    /// backward reads `pre` (or `x`) and `dy`, GeGLU reads two inputs per output; the
-    /// bias vector and the partial sums are negligible.
+    /// must do: the bias forward writes `y` and the pre-activation (or `y` alone), the
+    /// bias backward reads `pre` (or `x`) and `dy`, GeGLU reads two inputs per output;
+    /// the bias vector and the partial sums are negligible.
     ///
     /// ```
     /// use gelu_cuda::Op;
@@ -109,7 +114,7 @@ impl Op {
     /// ```
     pub fn elements_moved(self) -> usize {
         match self {
-            Self::Forward => 2,
+            Self::Forward | Self::BiasForwardNoPre => 2,
             Self::Backward
             | Self::BiasForward
             | Self::BiasBackward

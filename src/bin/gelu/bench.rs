@@ -108,6 +108,14 @@ impl<T: GeluFloat> Buffers<T> {
                 &mut self.aux.slice_mut(s..s + m),
                 cols,
             ),
+            Op::BiasForwardNoPre => gelu_cuda::bias_gelu_forward(
+                stream,
+                approx,
+                &self.x.slice(s..s + m),
+                &self.bias,
+                &mut self.out.slice_mut(s..s + m),
+                cols,
+            ),
             Op::BiasBackward => gelu_cuda::bias_gelu_backward(
                 stream,
                 approx,
