@@ -6,7 +6,8 @@
 //! and flat kernels, vectors and single elements the offsets select; the bias
 //! gradient too, summed in an order fixed by the shape) and nothing around an
 //! output may change; the bias gradient from the input must be the one at the
-//! pre-activation bias + GELU stores. bias + GELU is also checked against the reference:
+//! pre-activation bias + GELU stores, and each in-place form must give its
+//! out-of-place form's bits. bias + GELU is also checked against the reference:
 //! y within the stated bound of GELU(x + b) (the sum in f32), pre = x + b rounded
 //! (NaN where the sum is NaN).
 #![no_main]
@@ -105,7 +106,17 @@ fn outputs<T: GeluFloat>(
                 cols,
             )
             .unwrap();
-            vec![l.written(2, &y), l.written(3, &pre)]
+            let got = vec![l.written(2, &y), l.written(3, &pre)];
+            let (mut xy, o0) = (l.input(0, &v[..n]), l.off[0]);
+            r.bias_gelu_forward_inplace(
+                approx,
+                &mut xy[o0..o0 + n],
+                part(&b, l.off[1], cols),
+                cols,
+            )
+            .unwrap();
+            assert_in_place(l.written(0, &xy) == got[0]);
+            got
         }
         1 => {
             let x = l.input(0, &v[..n]);
@@ -127,6 +138,10 @@ fn outputs<T: GeluFloat>(
                 cols,
             )
             .unwrap();
+            let (mut xd, o0) = (l.input(0, &v[..n]), l.off[0]);
+            r.geglu_backward_inplace(approx, &mut xd[o0..o0 + n], part(&d, l.off[1], n / 2), cols)
+                .unwrap();
+            assert_in_place(l.written(0, &xd) == l.written(2, &dx));
             vec![l.written(2, &dx)]
         }
         3 => {
@@ -156,7 +171,18 @@ fn outputs<T: GeluFloat>(
                 &mut dg[o4..o4 + n],
             )
             .unwrap();
-            vec![l.written(3, &da), l.written(4, &dg)]
+            let (mut ad, mut gd) = (l.input(0, &v[..n]), l.input(1, &v[n..2 * n]));
+            let (o0, o1) = (l.off[0], l.off[1]);
+            r.geglu_backward_split_inplace(
+                approx,
+                &mut ad[o0..o0 + n],
+                &mut gd[o1..o1 + n],
+                part(&d, l.off[2], n),
+            )
+            .unwrap();
+            let got = vec![l.written(3, &da), l.written(4, &dg)];
+            assert_in_place([l.written(0, &ad), l.written(1, &gd)] == got[..]);
+            got
         }
         6 => {
             let (x, b) = (l.input(0, &v[..n]), l.input(1, &v[n..n + cols]));
@@ -195,6 +221,19 @@ fn outputs<T: GeluFloat>(
                 got == [l.written(3, &dx_pre), l.written(4, &db_pre)],
                 "from the input: not the backward at the stored pre-activation"
             );
+            let mut grad = l.input(2, &v[n + cols..2 * n + cols]);
+            let mut db_in_place = l.output(4, cols);
+            let o2 = l.off[2];
+            r.bias_gelu_backward_from_input_inplace(
+                approx,
+                part(&x, l.off[0], n),
+                part(&b, l.off[1], cols),
+                &mut grad[o2..o2 + n],
+                &mut db_in_place[o4..o4 + cols],
+                cols,
+            )
+            .unwrap();
+            assert_in_place([l.written(2, &grad), l.written(4, &db_in_place)] == got[..]);
             got
         }
         _ => {
@@ -236,9 +275,28 @@ fn outputs<T: GeluFloat>(
                     got.to_f64()
                 );
             }
-            vec![l.written(2, &dx), l.written(3, &db)]
+            let mut grad = l.input(1, &v[n..2 * n]);
+            let mut db_in_place = l.output(3, cols);
+            let o1 = l.off[1];
+            r.bias_gelu_backward_inplace(
+                approx,
+                part(&pre, l.off[0], n),
+                &mut grad[o1..o1 + n],
+                &mut db_in_place[o3..o3 + cols],
+                cols,
+            )
+            .unwrap();
+            let got = vec![l.written(2, &dx), l.written(3, &db)];
+            assert_in_place([l.written(1, &grad), l.written(3, &db_in_place)] == got[..]);
+            got
         }
     }
+}
+
+/// An in-place form's outputs must be its out-of-place form's, bit for bit (with the
+/// operand it writes over at that input's offset, and its padding untouched).
+fn assert_in_place(same: bool) {
+    assert!(same, "the in-place form differs from the out-of-place one");
 }
 
 fn run<T: GeluFloat>(head: &[u8], body: &[u8], width: usize) {
