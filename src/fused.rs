@@ -553,9 +553,9 @@ where
     run::<T>(stream, approx, &[call])
 }
 
-/// `x = GELU(x + b)`: [`bias_gelu_forward`] writing over its input (for inference,
-/// or a backward from a stored pre-activation; [`bias_gelu_backward_from_input`]
-/// needs `x` kept).
+/// `x = GELU(x + b)`: [`bias_gelu_forward`] writing over its input, for inference (a
+/// backward needs `x` kept, [`bias_gelu_backward_from_input`], or the pre-activation
+/// stored, [`bias_gelu_forward_aux`]).
 ///
 /// ```no_run
 /// # fn main() -> Result<(), gelu_cuda::GeluError> {
@@ -679,9 +679,8 @@ where
     run_bias_backward::<T, DB>(stream, approx, BiasPoint::Pre(p), [d, x, b, w], cols)
 }
 
-/// [`bias_gelu_backward`] writing `dx` over `dy` (`dy` in, `dx` out), so
-/// that the backward needs no buffer of its own for `dx`; `dbias` is the same, bit
-/// for bit.
+/// [`bias_gelu_backward`] writing `dx` over `dy` (`dy` in, `dx` out), so that the
+/// backward needs no buffer of its own for `dx`; `dbias` is the same, bit for bit.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), gelu_cuda::GeluError> {
@@ -793,9 +792,9 @@ where
     run_bias_backward::<T, DB>(stream, approx, point, [d, o, b, w], cols)
 }
 
-/// [`bias_gelu_backward_from_input`] writing `dx` over `dy` (`dy` in, `dx` out): with [`bias_gelu_forward`], a training step whose activation keeps only `x`
-/// and the bias between the passes and whose backward allocates nothing but the
-/// workspace.
+/// [`bias_gelu_backward_from_input`] writing `dx` over `dy` (`dy` in, `dx` out): with
+/// [`bias_gelu_forward`], a training step whose activation keeps only `x` and the
+/// bias between the passes and whose backward allocates nothing but the workspace.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), gelu_cuda::GeluError> {
