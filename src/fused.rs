@@ -674,9 +674,15 @@ where
     let (p, _gp) = input!(stream, "pre", pre);
     let (d, _gd) = input!(stream, "dy", dy);
     let (x, _gx) = output!(stream, "dx", dx);
-    let (b, _gb) = output!(stream, "dbias", dbias);
-    let (w, _gw) = output!(stream, "workspace", workspace);
-    run_bias_backward::<T, DB>(stream, approx, BiasPoint::Pre(p), [d, x, b, w], cols)
+    run_bias_backward::<T, DB, _, _>(
+        stream,
+        approx,
+        BiasPoint::Pre(p),
+        [d, x],
+        dbias,
+        workspace,
+        cols,
+    )
 }
 
 /// [`bias_gelu_backward`] writing `dx` over `dy` (`dy` in, `dx` out), so that the
@@ -714,20 +720,38 @@ where
 {
     let (p, _gp) = input!(stream, "pre", pre);
     let (d, _gd) = output!(stream, "dy", dy);
-    let (b, _gb) = output!(stream, "dbias", dbias);
-    let (w, _gw) = output!(stream, "workspace", workspace);
-    run_bias_backward::<T, DB>(stream, approx, BiasPoint::Pre(p), [d, d, b, w], cols)
+    run_bias_backward::<T, DB, _, _>(
+        stream,
+        approx,
+        BiasPoint::Pre(p),
+        [d, d],
+        dbias,
+        workspace,
+        cols,
+    )
 }
 
-/// Plans and launches a bias backward on checked operands `[dy, dx, dbias,
-/// workspace]`, the caller holding their guards.
-fn run_bias_backward<T: GeluFloat, DB: GeluFloat>(
+/// Checks `dbias` and the workspace (after the caller's operands, in the order every
+/// bias backward reports errors in), then plans and launches a bias backward on the
+/// checked operands `[dy, dx]` (one buffer in place), the caller holding their
+/// guards.
+fn run_bias_backward<T, DB, B, W>(
     stream: &CudaStream,
     approx: Approximation,
     point: BiasPoint,
-    [dy, dx, db, workspace]: [Operand; 4],
+    [dy, dx]: [Operand; 2],
+    dbias: &mut B,
+    workspace: &mut W,
     cols: usize,
-) -> Result<(), GeluError> {
+) -> Result<(), GeluError>
+where
+    T: GeluFloat,
+    DB: GeluFloat,
+    B: DeviceBufferMut<DB>,
+    W: DeviceBufferMut<f32>,
+{
+    let (db, _gb) = output!(stream, "dbias", dbias);
+    let (workspace, _gw) = output!(stream, "workspace", workspace);
     let shape = (std::mem::size_of::<T>(), DB::DTYPE);
     let calls = plan_bias_backward(point, dy, dx, db, workspace, cols, shape)?;
     run::<T>(stream, approx, &calls)
@@ -786,10 +810,8 @@ where
     let (bo, _gbi) = input!(stream, "bias", bias);
     let (d, _gd) = input!(stream, "dy", dy);
     let (o, _go) = output!(stream, "dx", dx);
-    let (b, _gb) = output!(stream, "dbias", dbias);
-    let (w, _gw) = output!(stream, "workspace", workspace);
     let point = BiasPoint::Input { x: xo, bias: bo };
-    run_bias_backward::<T, DB>(stream, approx, point, [d, o, b, w], cols)
+    run_bias_backward::<T, DB, _, _>(stream, approx, point, [d, o], dbias, workspace, cols)
 }
 
 /// [`bias_gelu_backward_from_input`] writing `dx` over `dy` (`dy` in, `dx` out): with
@@ -832,10 +854,8 @@ where
     let (xo, _gx) = input!(stream, "x", x);
     let (bo, _gbi) = input!(stream, "bias", bias);
     let (d, _gd) = output!(stream, "dy", dy);
-    let (b, _gb) = output!(stream, "dbias", dbias);
-    let (w, _gw) = output!(stream, "workspace", workspace);
     let point = BiasPoint::Input { x: xo, bias: bo };
-    run_bias_backward::<T, DB>(stream, approx, point, [d, d, b, w], cols)
+    run_bias_backward::<T, DB, _, _>(stream, approx, point, [d, d], dbias, workspace, cols)
 }
 
 /// A workspace for [`bias_gelu_backward`], allocated in stream order (no device
