@@ -22,14 +22,21 @@
 //!   fp32 (whose kernels use only IEEE operations) on every device and on the host
 //!   path; fp16/bf16's `dx` comes from the GPU's approximate 2^x and 1/x, which the
 //!   host only models. The error of `db` is at most
-//!   `A 2^-24 Σ|dx_i| + 2^-17 Σ max(|dx_i|, |dy_i| m_i / 4)` plus its final
+//!   `A 2^-24 Σ|dx_i| + 2^-17 Σ max(|dx_i|, |dy_i| m_i / 4) + Σ e_i` plus its final
 //!   rounding, where `A` is [`BiasGradientOrder::additions`] (`chunk_rows +
 //!   partials`, one more with leftover rows) and `m_i` the sum of the magnitudes of
 //!   GELU''s two summands at `pre_i`
 //!   ([`reference::derivative_summands`](crate::reference::derivative_summands)).
 //!   The second term is `2^-17 Σ|dx_i|` but near GELU''s root (about
 //!   `-1.0 < pre < -0.55` for the exact form), where the summands cancel and
-//!   fp16/bf16's f32 arithmetic errs by their size, not the small result's.
+//!   fp16/bf16's f32 arithmetic errs by their size, not the small result's. `e_i`,
+//!   each term's own absolute error, matters only for an f32 `db` of tiny terms:
+//!   `2^-147` (a term in f32's subnormal range is off by a few of its `2^-149`
+//!   steps), and for fp16 operands of the tanh and sigmoid forms also
+//!   `2^-17 |dx_i| + 2^-118 |dy_i|`: below `pre = -9`, where fp16 rounds `dx` to
+//!   zero anyway, their f32 `dx` takes `e^-|v|` from an argument rounded at
+//!   `|v| > 64` (measured over every fp16 input: `2^-16.2` relative) and is zero
+//!   where `e^-|v|` falls under f32's normal range (at most `2^-118.4 |dy|`).
 //! - [`bias_gelu_backward_from_input`]: the same, with `pre` formed from `x` and the
 //!   bias as [`bias_gelu_forward_aux`] forms and stores it, for a forward that kept
 //!   `x` instead (Megatron-LM's convention): the same bits as [`bias_gelu_backward`]

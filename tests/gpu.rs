@@ -356,6 +356,8 @@ fn gpu_fused_ops() {
     check_bias_backward::<f32, _, _>(&d, &Host::default(), s);
     check_bias_backward::<f16, _, _>(&d, &other, s);
     check_bias_backward::<bf16, _, _>(&d, &other, s);
+    check_bias_gradient_every_input::<f16, _>(&d, s);
+    check_bias_gradient_every_input::<bf16, _>(&d, s);
     check_geglu::<f32, _>(&d, s);
     check_geglu::<f16, _>(&d, s);
     check_geglu::<bf16, _>(&d, s);

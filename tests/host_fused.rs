@@ -85,6 +85,14 @@ fn bias_backward_half() {
 }
 
 #[test]
+fn bias_gradient_of_every_half_input() {
+    for r in half_engines() {
+        check_bias_gradient_every_input::<f16, _>(&r, seed("bias_gradient_every_f16"));
+        check_bias_gradient_every_input::<bf16, _>(&r, seed("bias_gradient_every_bf16"));
+    }
+}
+
+#[test]
 fn geglu_f32() {
     for r in both_engines() {
         check_geglu::<f32, _>(&r, seed("geglu_f32"));

@@ -517,33 +517,44 @@ pub fn check_bias_forward<T: GeluFloat, R: FusedRunner>(r: &R, seed: u64) {
     }
 }
 
-/// One term dy GELU'(pre) of a bias gradient's column, exactly, with what it adds
-/// to the two sums of the stated bound: |term|, and the larger of |term| and a
-/// quarter of |dy| times the magnitudes of GELU''s two summands added (near GELU''s
-/// root, where they cancel, fp16/bf16's f32 arithmetic errs by their size).
-fn db_term(approx: Approximation, pre: f64, dy: f64) -> [f64; 3] {
+/// One term dy GELU'(pre) of a bias gradient's column of T operands, exactly, with
+/// what it adds to the three sums of the stated bound: |term|; the larger of |term|
+/// and a quarter of |dy| times the magnitudes of GELU''s two summands added (near
+/// GELU''s root, where they cancel, fp16/bf16's f32 arithmetic errs by their size);
+/// and its own absolute error: 2^-147 (a term in f32's subnormal range is off by a
+/// few of its 2^-149 steps), for fp16 operands of the tanh and sigmoid forms also
+/// 2^-17 |term| + 2^-118 |dy| (their f32 dx in the deep negative tail, which fp16
+/// rounds to zero: see the `fused` module's docs).
+fn db_term<T: GeluFloat>(approx: Approximation, pre: f64, dy: f64) -> [f64; 4] {
     let t = reference::backward(approx, pre, dy);
     let [s0, s1] = reference::derivative_summands(approx, pre);
+    let fp16_tail = if T::DTYPE == DType::F16 && approx != Approximation::Exact {
+        2f64.powi(-17) * t.abs() + 2f64.powi(-118) * dy.abs()
+    } else {
+        0.0
+    };
     [
         t,
         t.abs(),
         t.abs().max(dy.abs() * (s0.abs() + s1.abs()) / 4.0),
+        2f64.powi(-147) + fp16_tail,
     ]
 }
 
 /// db[c] of a `rows` x `cols` bias gradient against the exact sum of its column's
-/// terms, given `[sum, Σ|term|, Σ max(|term|, |dy| m / 4)]` of [`db_term`]: within
-/// the stated bound (README).
+/// terms, given `[sum, Σ|term|, Σ max(|term|, |dy| m / 4), Σ own error]` of
+/// [`db_term`]: within the stated bound (README), db of type T.
 fn assert_db_within<T: GeluFloat>(
     what: &str,
     (rows, cols): (usize, usize),
     c: usize,
     got: f64,
-    [sum, abs, scale]: [f64; 3],
+    [sum, abs, scale, own]: [f64; 4],
 ) {
     let terms = gelu_cuda::bias_gelu_backward_order(rows, cols).additions() as f64;
     let tol = terms * 2f64.powi(-24) * abs
         + 2f64.powi(-17) * scale
+        + own
         + 0.5 * reference::ulp_of(T::DTYPE, sum.abs().max(got.abs()));
     assert!(
         (got - sum).abs() <= tol,
@@ -552,8 +563,34 @@ fn assert_db_within<T: GeluFloat>(
 }
 
 /// Adds up [`db_term`]s.
-fn add_terms(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+fn add_terms(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]
+}
+
+/// Every finite T as one row of a bias gradient in f32 (each column one term, so no
+/// larger term hides another's error), at random dy: each column within the stated
+/// bound, every approximation.
+pub fn check_bias_gradient_every_input<T: GeluFloat, R: FusedRunner>(r: &R, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let pre: Vec<T> = (0..=u16::MAX as u32)
+        .map(T::from_bits_u32)
+        .filter(|v| v.to_f64().is_finite())
+        .collect();
+    let cols = pre.len();
+    let dy: Vec<T> = draw(&mut rng, cols, -2.0, 2.0);
+    for approx in Approximation::ALL {
+        let what = format!(
+            "{} every input {approx} {:?}, db in f32",
+            r.name(),
+            T::DTYPE
+        );
+        let (_, dbb) = r.bias_backward::<T, f32>(approx, At::Pre(&pre), &dy, cols, 0);
+        let db = region(&dbb, 0, &what);
+        for c in 0..cols {
+            let sums = db_term::<T>(approx, pre[c].to_f64(), dy[c].to_f64());
+            assert_db_within::<f32>(&what, (1, cols), c, db[c].into(), sums);
+        }
+    }
 }
 
 /// dx = dy GELU'(pre) and db = Σ_rows dx, at a stored pre-activation and at one
@@ -631,17 +668,17 @@ fn check_bias_backward_case<T: GeluFloat, R: FusedRunner, Q: FusedRunner>(
         stats.record(p, dx[i].to_f64(), e, scale);
     }
     // Each column's exact sum and the sums its bound takes.
-    let exact: Vec<[f64; 3]> = (0..cols)
+    let exact: Vec<[f64; 4]> = (0..cols)
         .map(|c| {
             (0..rows)
                 .map(|k| {
-                    db_term(
+                    db_term::<T>(
                         approx,
                         pre[k * cols + c].to_f64(),
                         dy[k * cols + c].to_f64(),
                     )
                 })
-                .fold([0.0; 3], add_terms)
+                .fold([0.0; 4], add_terms)
         })
         .collect();
     for (c, &sums) in exact.iter().enumerate() {
@@ -1370,14 +1407,14 @@ pub fn check_past_2_to_the_31<T: GeluFloat, R: PlacedRunner>(r: &R, seed: u64) {
                         _ => At::Pre(&patterns[0]),
                     };
                     for (c, v) in got.iter().enumerate() {
-                        let mut sums = [0.0; 3];
+                        let mut sums = [0.0; 4];
                         for row in 0..PERIOD_ROWS {
                             let i = row * cols + c;
                             for (dy, times) in [
                                 (patterns[d_in][i], heavy / PERIOD_ROWS),
                                 (heavy_patterns[d_in][i], (rows - heavy) / PERIOD_ROWS),
                             ] {
-                                let t = db_term(approx, at.pre(i, cols).to_f64(), dy.to_f64());
+                                let t = db_term::<T>(approx, at.pre(i, cols).to_f64(), dy.to_f64());
                                 sums = add_terms(sums, t.map(|v| v * times as f64));
                             }
                         }
